@@ -167,7 +167,12 @@ public final class MemoryIoSystem implements TunIoSystem {
 
     /** Twisted's {@code write(fd, data)}: {@code packet} as one packet. */
     public int write(int fd, byte[] packet) throws ErrnoException {
-        return write(fd, Unpooled.wrappedBuffer(packet));
+        ByteBuf source = Unpooled.wrappedBuffer(packet);
+        try {
+            return write(fd, source);
+        } finally {
+            source.release();
+        }
     }
 
     /** Closes the fd (it is never handed out again) and the file behind it, waking its listener. */
