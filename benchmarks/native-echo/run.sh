@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The native echo benchmark: the Netty UDP echo (examples' udp-echo.jar, TunChannel + codecs on
+# an epoll loop) against a minimal C echo (c-echo.c: read / swap / write), on the same kind of
+# TUN device under the same load (loadgen.c: a kernel UDP socket keeping WINDOW datagrams in
+# flight), in a private network namespace. Prints each run and Netty's rate as a ratio of C's.
+#
+# usage: benchmarks/native-echo/run.sh [SECONDS] [WINDOW]     (as root; build the project first:
+#        ./mvnw -B -q package -DskipTests)
+set -euo pipefail
+seconds=${1:-5}
+window=${2:-32}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+if [ -z "${TUNTAP_BENCH_NETNS:-}" ]; then
+  exec unshare --net env TUNTAP_BENCH_NETNS=1 "$0" "$@"
+fi
+ip link set lo up
+
+out="$root/benchmarks/target/native-echo"
+mkdir -p "$out"
+gcc -O2 -Wall -o "$out/c-echo" "$here/c-echo.c"
+gcc -O2 -Wall -o "$out/loadgen" "$here/loadgen.c"
+
+jar="$root/examples/target/udp-echo.jar"
+[ -f "$jar" ] || { echo "build first: ./mvnw -B -q package -DskipTests" >&2; exit 1; }
+java=""
+best=0
+for candidate in ${JAVA_HOME:-} /usr/lib/jvm/*; do
+  v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$candidate/release" 2>/dev/null || true)
+  if [ -n "$v" ] && [ "$v" -ge 22 ] && [ "$v" -gt "$best" ]; then best=$v; java="$candidate/bin/java"; fi
+done
+[ -n "$java" ] || { echo "no JDK 22+ found" >&2; exit 1; }
+
+device=tunbench
+ip tuntap add dev "$device" mode tun
+ip addr add 198.51.100.1/24 dev "$device"
+ip link set "$device" up
+target=198.51.100.2
+
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), kernel $(uname -r), $(date -u +%F)"
+echo "load: $window datagrams in flight for ${seconds}s per run, to $target:7 through $device"
+
+start_echo() { # $1 = c|netty; prints the pid once the echo is ready
+  local log="$out/$1.log"
+  if [ "$1" = c ]; then
+    "$out/c-echo" "$device" >"$log" 2>&1 &
+  else
+    "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" native --name "$device" --address none >"$log" 2>&1 &
+  fi
+  local pid=$!
+  for _ in $(seq 1 100); do
+    if grep -q -e 'ready' -e 'echoing' "$log"; then echo "$pid"; return; fi
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "echo $1 did not start" >&2; cat "$log" >&2; exit 1
+}
+
+declare -A pps
+for size in 64 1400; do
+  for impl in c netty; do
+    pid=$(start_echo "$impl")
+    "$out/loadgen" "$target" 7 "$size" "$window" 2 warmup >/dev/null # JIT and caches
+    line=$("$out/loadgen" "$target" 7 "$size" "$window" "$seconds" "$impl")
+    echo "$line"
+    kill -INT "$pid"; wait "$pid" || true
+    pps[$impl-$size]=$(sed -n 's/.* pps=\([0-9]*\).*/\1/p' <<<"$line")
+  done
+  ratio=$(awk -v n="${pps[netty-$size]}" -v c="${pps[c-$size]}" 'BEGIN { printf "%.3f", (c > 0 ? n / c : 0) }')
+  echo "RATIO size=$size netty/c=$ratio"
+done
