@@ -1,0 +1,155 @@
+package org.tuntap.transport.linux;
+
+import io.netty.buffer.ByteBuf;
+import org.tuntap.transport.spi.ErrnoException;
+import org.tuntap.transport.spi.OpenFlags;
+import org.tuntap.transport.spi.TunIoSystem;
+import org.tuntap.transport.spi.TunIoctl;
+import org.tuntap.transport.spi.TunReadiness;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The native fd layer: {@code /dev/net/tun} through FFM downcalls, readiness through Netty's
+ * {@code EpollIoHandler}. Made by {@link LinuxTun} (reflectively, after checking the runtime).
+ *
+ * <p>Packet I/O goes straight between the fd and the buffer's memory, with no copy: native
+ * buffers by address, heap buffers as heap segments (allowed by critical downcalls). FFM was
+ * chosen over Netty's {@code FileDescriptor.readAddress}/{@code writeAddress} (JNI) because a
+ * critical downcall skips the thread-state transitions of a JNI call, reports errno without an
+ * exception object, and takes heap arrays too; see {@code NativeReadWriteBenchmark} in the
+ * tests for the measurement.
+ */
+final class FfmTunIoSystem implements TunIoSystem {
+    private final EpollTunReadiness readiness = new EpollTunReadiness();
+
+    FfmTunIoSystem() {
+    }
+
+    @Override
+    public int open(String path, int flags) throws ErrnoException {
+        int fd;
+        try (Arena arena = Arena.ofConfined()) {
+            fd = LibC.open(arena.allocateFrom(path), linuxOpenFlags(flags));
+        }
+        if (fd < 0) {
+            throw NativeErrors.open(path, LibC.errno());
+        }
+        return fd;
+    }
+
+    private static int linuxOpenFlags(int flags) {
+        int linux = 0;
+        if ((flags & OpenFlags.O_RDWR) != 0) {
+            linux |= LibC.O_RDWR;
+        }
+        if ((flags & OpenFlags.O_NONBLOCK) != 0) {
+            linux |= LibC.O_NONBLOCK;
+        }
+        if ((flags & OpenFlags.O_CLOEXEC) != 0) {
+            linux |= LibC.O_CLOEXEC;
+        }
+        return linux;
+    }
+
+    @Override
+    public void ioctl(int fd, long request, byte[] argument) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment native_ = arena.allocate(argument.length);
+            MemorySegment.copy(argument, 0, native_, JAVA_BYTE, 0, argument.length);
+            if (LibC.ioctl(fd, request, native_) < 0) {
+                throw NativeErrors.ioctl(TunIoctl.requestName(request), LibC.errno(), argument);
+            }
+            MemorySegment.copy(native_, JAVA_BYTE, 0, argument, 0, argument.length);
+        }
+    }
+
+    @Override
+    public int ioctl(int fd, long request, long value) throws ErrnoException {
+        int result = LibC.ioctl(fd, request, value);
+        if (result < 0) {
+            throw NativeErrors.ioctl(TunIoctl.requestName(request), LibC.errno(), null);
+        }
+        return result;
+    }
+
+    @Override
+    public int read(int fd, ByteBuf destination, int limit) throws ErrnoException {
+        int writerIndex = destination.writerIndex();
+        long n;
+        if (destination.hasMemoryAddress()) {
+            n = LibC.read(fd, destination.memoryAddress() + writerIndex, limit);
+        } else if (destination.hasArray()) {
+            n = LibC.read(fd, MemorySegment.ofArray(destination.array())
+                    .asSlice(destination.arrayOffset() + writerIndex, limit));
+        } else {
+            // A composite or other buffer without one backing region: read into a scratch array.
+            byte[] scratch = new byte[limit];
+            n = LibC.read(fd, MemorySegment.ofArray(scratch));
+            if (n > 0) {
+                destination.setBytes(writerIndex, scratch, 0, (int) n);
+            }
+        }
+        if (n < 0) {
+            throw NativeErrors.readWrite("read", LibC.errno());
+        }
+        if (n == 0) {
+            // A TUN fd never returns an empty packet; 0 would be end of file on another kind of fd.
+            throw new ErrnoException("read", org.tuntap.transport.spi.Errno.EIO, "end of file");
+        }
+        destination.writerIndex(writerIndex + (int) n);
+        return (int) n;
+    }
+
+    @Override
+    public int write(int fd, ByteBuf source) throws ErrnoException {
+        int readerIndex = source.readerIndex();
+        int length = source.readableBytes();
+        long n;
+        if (source.hasMemoryAddress()) {
+            n = LibC.write(fd, source.memoryAddress() + readerIndex, length);
+        } else if (source.hasArray()) {
+            n = LibC.write(fd, MemorySegment.ofArray(source.array())
+                    .asSlice(source.arrayOffset() + readerIndex, length));
+        } else if (source.nioBufferCount() == 1) {
+            // One region that is neither a plain array nor addressable (a read-only view, say).
+            n = LibC.write(fd, MemorySegment.ofBuffer(source.nioBuffer(readerIndex, length)));
+        } else {
+            // Several regions (a composite): one packet needs one contiguous write.
+            byte[] scratch = new byte[length];
+            source.getBytes(readerIndex, scratch);
+            n = LibC.write(fd, MemorySegment.ofArray(scratch));
+        }
+        if (n < 0) {
+            throw NativeErrors.readWrite("write", LibC.errno());
+        }
+        return (int) n;
+    }
+
+    @Override
+    public void close(int fd) throws ErrnoException {
+        // Mark Netty's view of the fd closed first, so a later cancel of its epoll registration
+        // does not touch the number (which the kernel may have handed to a new file by then).
+        readiness.released(fd);
+        if (LibC.close(fd) < 0) {
+            int errno = LibC.errno();
+            // On Linux the fd is released even when close reports EINTR: nothing to retry.
+            if (errno != org.tuntap.transport.spi.Errno.EINTR) {
+                throw new ErrnoException("close", errno);
+            }
+        }
+    }
+
+    @Override
+    public TunReadiness readiness() {
+        return readiness;
+    }
+
+    @Override
+    public String toString() {
+        return "LinuxTun(/dev/net/tun via FFM, epoll readiness)";
+    }
+}
