@@ -35,7 +35,12 @@ public final class TunFdControl {
         return Ifreq.name(ifreq);
     }
 
-    /** The flags the fd's device was attached with ({@code TUNGETIFF}). */
+    /**
+     * The device's flags as {@code TUNGETIFF} reports them: mode, {@code IFF_MULTI_QUEUE},
+     * {@code IFF_VNET_HDR}, {@code IFF_PERSIST} (0x0800)... Beware bit 0x1000: in this answer it
+     * is {@code IFF_NOFILTER} ("no socket filter attached"), not {@code IFF_NO_PI}, so whether the
+     * device carries packet information cannot be read back here.
+     */
     public static int flags(TunIoSystem io, int fd) throws ErrnoException {
         byte[] ifreq = new byte[Ifreq.SIZE];
         io.ioctl(fd, TunIoctl.TUNGETIFF, ifreq);
