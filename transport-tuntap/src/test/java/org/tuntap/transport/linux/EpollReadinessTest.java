@@ -7,7 +7,9 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.nio.NioIoHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -87,23 +89,31 @@ class EpollReadinessTest {
     }
 
     @Test
-    void lateCancelAfterCloseDoesNotUnregisterTheFdThatReusedTheNumber() throws Exception {
-        TunFd first = upDevice("old%d");
-        IoRegistration stale = register(first, new ReadingHandle(first));
-        int number = first.fd;
-        first.close(); // closed while still registered: the channel's order when it closes
+    void closingThroughTheIoSystemMarksNettysViewClosedSoALateCancelLeavesTheNumberAlone() throws Exception {
+        TunFd tun = upDevice("late%d");
+        ReadingHandle reader = new ReadingHandle(tun);
+        IoHandle handle = tun.io.readiness().handle(tun.fd, reader);
+        IoRegistration registration = loop.register(handle).get(5, TimeUnit.SECONDS);
+        loop.submit(() -> registration.submit(tun.io.readiness().ops(true, false))).get(5, TimeUnit.SECONDS);
+        FileDescriptor nettyView = ((EpollIoHandle) handle).fd();
+        assertEquals(tun.fd, nettyView.intValue());
+        assertTrue(nettyView.isOpen());
 
-        try (TunFd second = upDevice("new%d");
-             DatagramSocket socket = new DatagramSocket(0, InetAddress.getByAddress(LOCAL))) {
-            assertEquals(number, second.fd, "the kernel reuses the lowest free number");
-            ReadingHandle reader = new ReadingHandle(second);
-            register(second, reader);
-            // Cancelling the stale registration must not EPOLL_CTL_DEL the new file's number.
-            loop.submit(stale::cancel).get(5, TimeUnit.SECONDS);
+        // EpollIoHandler's cancel does EPOLL_CTL_DEL on the number only while fd().isOpen():
+        // after the io system closed the fd, the number may belong to another file.
+        tun.close();
+        assertFalse(nettyView.isOpen());
+        loop.submit(registration::cancel).get(5, TimeUnit.SECONDS);
+        assertTrue(reader.unregistered.await(5, TimeUnit.SECONDS));
+        assertFalse(registration.isValid());
+    }
 
-            byte[] payload = {1, 2, 3};
-            socket.send(new DatagramPacket(payload, payload.length, InetAddress.getByAddress(PEER), 7778));
-            assertNotNull(reader.nextUdpTo(7778), "the new fd lost its epoll registration");
+    @Test
+    void nettyClosingItsViewDoesNotCloseTheChannelsFd() throws Exception {
+        try (TunFd tun = TunFd.attach("keepfd%d", IFF_TUN)) {
+            IoHandle handle = tun.io.readiness().handle(tun.fd, new ReadingHandle(tun));
+            ((EpollIoHandle) handle).fd().close();
+            assertEquals(tun.name, TunFdControl.name(tun.io, tun.fd), "the fd still works");
         }
     }
 
