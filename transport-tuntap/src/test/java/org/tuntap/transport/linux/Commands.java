@@ -29,7 +29,10 @@ final class Commands {
     static Result run(List<String> command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         process.getOutputStream().close();
-        byte[] output = process.getInputStream().readAllBytes();
+        byte[] output;
+        try (java.io.InputStream stdout = process.getInputStream()) {
+            output = stdout.readAllBytes();
+        }
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "timed out: " + command);
         return new Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
     }
