@@ -7,6 +7,7 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
 
 /** A TUN fd in the shape {@code EpollIoHandler} accepts, forwarding everything to the channel. */
+@SuppressWarnings("try") // close() throws what IoHandle.close() may: it forwards to one
 final class EpollTunHandle implements EpollIoHandle {
     private final BorrowedFileDescriptor fd;
     private final IoHandle target;

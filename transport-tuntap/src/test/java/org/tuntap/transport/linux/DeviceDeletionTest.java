@@ -62,7 +62,7 @@ class DeviceDeletionTest {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (TunFd tun = TunFd.attach("del%d", IFF_TUN | IFF_NO_PI)) {
             TunReadiness readiness = tun.io.readiness();
-            IoEventLoop loop = (IoEventLoop) group.next();
+            IoEventLoop loop = group.next();
             assertTrue(readiness.isCompatible(loop));
             AtomicInteger events = new AtomicInteger();
             CompletableFuture<ErrnoException> failure = new CompletableFuture<>();

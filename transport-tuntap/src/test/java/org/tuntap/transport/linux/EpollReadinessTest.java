@@ -47,7 +47,7 @@ class EpollReadinessTest {
     void epollLoop() {
         Netns.require();
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        loop = (IoEventLoop) group.next();
+        loop = group.next();
     }
 
     @AfterEach
@@ -63,7 +63,7 @@ class EpollReadinessTest {
         assertTrue(readiness.isCompatible(loop));
         MultiThreadIoEventLoopGroup nio = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
-            assertFalse(readiness.isCompatible((IoEventLoop) nio.next()));
+            assertFalse(readiness.isCompatible(nio.next()));
         } finally {
             nio.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

@@ -3,9 +3,11 @@ package org.tuntap.transport.linux;
 import org.junit.jupiter.api.Test;
 import org.tuntap.transport.spi.TunIoSystem;
 
+import java.io.File;
 import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -41,6 +43,21 @@ class LinuxTunAvailabilityTest {
         assertTrue(result.output.contains("available=false"), result.output);
         assertTrue(result.output.contains("--enable-native-access=ALL-UNNAMED"), result.output);
         assertTrue(result.output.contains("ensureAvailability=java.lang.UnsatisfiedLinkError"), result.output);
+    }
+
+    @Test
+    void withoutNettysEpollLibraryTheCauseSaysSoWithEpollsOwnCause() throws Exception {
+        String withoutNativeEpoll = Arrays.stream(testClassPath().split(File.pathSeparator))
+                .filter(entry -> !entry.contains("netty-transport-native-epoll"))
+                .collect(Collectors.joining(File.pathSeparator));
+        assertTrue(testClassPath().contains("netty-transport-native-epoll"), "the test class path has the native jar");
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        Commands.Result result = Commands.run(Arrays.asList(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", withoutNativeEpoll, AvailabilityProbe.class.getName()));
+        assertEquals(0, result.exitCode, result.output);
+        assertTrue(result.output.contains("available=false"), result.output);
+        assertTrue(result.output.contains("Netty's native epoll transport is unavailable"), result.output);
+        assertTrue(result.output.contains("netty_transport_native_epoll"), "Epoll's own cause: " + result.output);
     }
 
     /** The class path of this JVM, through surefire's manifest-only jar if it uses one. */
