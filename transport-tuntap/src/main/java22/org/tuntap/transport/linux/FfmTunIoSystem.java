@@ -1,6 +1,8 @@
 package org.tuntap.transport.linux;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.IllegalReferenceCountException;
+import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoSystem;
@@ -82,6 +84,13 @@ final class FfmTunIoSystem implements TunIoSystem {
 
     @Override
     public int read(int fd, ByteBuf destination, int limit) throws ErrnoException {
+        // The kernel writes through a raw address: a wrong limit or a freed buffer must fail
+        // here, not corrupt memory.
+        checkAccessible(destination);
+        if (limit <= 0 || limit > destination.writableBytes()) {
+            throw new IllegalArgumentException("read limit " + limit + " outside 1.."
+                    + destination.writableBytes() + " (the buffer's writable bytes)");
+        }
         int writerIndex = destination.writerIndex();
         long n;
         if (destination.hasMemoryAddress()) {
@@ -102,7 +111,7 @@ final class FfmTunIoSystem implements TunIoSystem {
         }
         if (n == 0) {
             // A TUN fd never returns an empty packet; 0 would be end of file on another kind of fd.
-            throw new ErrnoException("read", org.tuntap.transport.spi.Errno.EIO, "end of file");
+            throw new ErrnoException("read", Errno.EIO, "end of file");
         }
         destination.writerIndex(writerIndex + (int) n);
         return (int) n;
@@ -110,6 +119,7 @@ final class FfmTunIoSystem implements TunIoSystem {
 
     @Override
     public int write(int fd, ByteBuf source) throws ErrnoException {
+        checkAccessible(source);
         int readerIndex = source.readerIndex();
         int length = source.readableBytes();
         long n;
@@ -133,6 +143,12 @@ final class FfmTunIoSystem implements TunIoSystem {
         return (int) n;
     }
 
+    private static void checkAccessible(ByteBuf buffer) {
+        if (buffer.refCnt() == 0) {
+            throw new IllegalReferenceCountException(0);
+        }
+    }
+
     @Override
     public void close(int fd) throws ErrnoException {
         // Mark Netty's view of the fd closed first, so a later cancel of its epoll registration
@@ -141,7 +157,7 @@ final class FfmTunIoSystem implements TunIoSystem {
         if (LibC.close(fd) < 0) {
             int errno = LibC.errno();
             // On Linux the fd is released even when close reports EINTR: nothing to retry.
-            if (errno != org.tuntap.transport.spi.Errno.EINTR) {
+            if (errno != Errno.EINTR) {
                 throw new ErrnoException("close", errno);
             }
         }

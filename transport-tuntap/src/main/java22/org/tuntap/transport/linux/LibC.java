@@ -19,6 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>Every method returns the raw result; when it is negative, {@link #errno()} on the same
  * thread tells why. Each thread has its own capture buffer, so no call allocates.
  */
+@SuppressWarnings("restricted") // downcalls are what this class is for; LinuxTun checks native access first
 final class LibC {
     static final int O_RDWR = 2;
     static final int O_NONBLOCK = 0x800;
@@ -153,7 +154,10 @@ final class LibC {
         }
     }
 
-    // A downcall handle of the right type throws nothing checked; anything else is a bug here.
+    /**
+     * {@code invokeExact} declares Throwable; a downcall of the right type only throws unchecked
+     * exceptions and errors, which pass through as they are.
+     */
     private static RuntimeException unexpected(Throwable t) {
         if (t instanceof RuntimeException) {
             return (RuntimeException) t;
@@ -161,6 +165,6 @@ final class LibC {
         if (t instanceof Error) {
             throw (Error) t;
         }
-        return new IllegalStateException("downcall failed", t);
+        return new IllegalStateException("downcall threw a checked exception", t);
     }
 }

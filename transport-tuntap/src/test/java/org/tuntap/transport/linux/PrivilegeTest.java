@@ -37,11 +37,16 @@ class PrivilegeTest {
         assertTrue(result.output.contains("errno=" + Errno.EPERM), result.output);
         assertTrue(result.output.contains("ioctl(TUNSETIFF) failed: EPERM"), result.output);
         assertTrue(result.output.contains("needs CAP_NET_ADMIN"), result.output);
+        // The channel's bind reports the same, as a TunBindException.
+        assertTrue(result.output.contains("bindFailure=org.tuntap.transport.TunBindException: cannot bind"
+                + " TUN/TAP device 'noperm0': ioctl(TUNSETIFF) failed: EPERM"), result.output);
+        assertTrue(result.output.matches("(?s).*bindFailure=[^\n]*CAP_NET_ADMIN.*"), result.output);
         assertFalse(Commands.linkExists("noperm0"));
 
         // The same probe with the capabilities of this (root) JVM succeeds: the failure above was the privilege.
         List<String> privileged = command.subList(5, command.size());
         Commands.Result ok = Commands.run(privileged);
         assertTrue(ok.output.contains("attached=noperm0"), ok.output);
+        assertTrue(ok.output.contains("bound=noperm0"), ok.output);
     }
 }

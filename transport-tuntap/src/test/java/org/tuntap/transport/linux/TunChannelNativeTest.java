@@ -141,6 +141,26 @@ class TunChannelNativeTest {
     }
 
     @Test
+    void twoMultiQueueChannelsShareOneDevice() throws Exception {
+        Channel first = bootstrap(new PacketCollector()).option(TunChannelOption.MULTI_QUEUE, true)
+                .bind(new TunAddress("mqchan0")).sync().channel();
+        try {
+            Channel second = bootstrap(new PacketCollector()).option(TunChannelOption.MULTI_QUEUE, true)
+                    .bind(new TunAddress("mqchan0")).sync().channel();
+            try {
+                assertEquals(first.localAddress(), second.localAddress());
+                String link = Commands.ip("-d", "-j", "link", "show", "dev", "mqchan0");
+                assertTrue(link.contains("\"multi_queue\":true,\"numqueues\":2"), link);
+            } finally {
+                second.close().sync();
+            }
+            assertTrue(Commands.ip("-d", "-j", "link", "show", "dev", "mqchan0").contains("\"numqueues\":1"));
+        } finally {
+            first.close().sync();
+        }
+    }
+
+    @Test
     void deletingTheDeviceClosesTheChannelWithTheCause() throws Exception {
         long fdsBefore = openTunFds();
         PacketCollector collector = new PacketCollector();

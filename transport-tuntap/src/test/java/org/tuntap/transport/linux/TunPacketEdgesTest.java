@@ -2,6 +2,7 @@ package org.tuntap.transport.linux;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.IllegalReferenceCountException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -88,6 +89,23 @@ class TunPacketEdgesTest {
             } finally {
                 junk.release();
             }
+        }
+    }
+
+    @Test
+    void bufferMisuseFailsBeforeTheSystemCall() throws Exception {
+        try (TunFd tun = TunFd.attach("misuse%d", IFF_TUN | IFF_NO_PI)) {
+            ByteBuf small = Unpooled.directBuffer(16, 16);
+            try {
+                assertThrows(IllegalArgumentException.class, () -> tun.io.read(tun.fd, small, 17));
+                assertThrows(IllegalArgumentException.class, () -> tun.io.read(tun.fd, small, 0));
+            } finally {
+                small.release();
+            }
+            ByteBuf freed = Unpooled.directBuffer(64).writeBytes(Ipv4Udp.build(PEER, 1, LOCAL, 2, new byte[4]));
+            freed.release();
+            assertThrows(IllegalReferenceCountException.class, () -> tun.io.write(tun.fd, freed));
+            assertThrows(IllegalReferenceCountException.class, () -> tun.io.read(tun.fd, freed, 8));
         }
     }
 
