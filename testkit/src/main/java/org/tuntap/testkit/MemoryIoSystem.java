@@ -2,12 +2,17 @@ package org.tuntap.testkit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.tuntap.codec.udp.UdpPackets;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunIoSystem;
 import org.tuntap.transport.spi.TunIoctl;
 import org.tuntap.transport.spi.TunReadiness;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -46,6 +51,11 @@ public final class MemoryIoSystem implements TunIoSystem {
     public static final String OPEN_PERMISSION = "open";
     /** The permission {@link #ioctl} needs. */
     public static final String IOCTL_PERMISSION = "ioctl";
+    /**
+     * Where {@link #sendUdp(byte[], InetSocketAddress)} datagrams come from: a documentation
+     * address (RFC 5737) and Twisted's source port 21345.
+     */
+    public static final InetSocketAddress SEND_UDP_SOURCE = new InetSocketAddress(documentationAddress(), 21345);
 
     private final Set<String> permissions = ConcurrentHashMap.newKeySet();
     private final TunReadiness readiness;
@@ -167,7 +177,12 @@ public final class MemoryIoSystem implements TunIoSystem {
 
     /** Twisted's {@code write(fd, data)}: {@code packet} as one packet. */
     public int write(int fd, byte[] packet) throws ErrnoException {
-        return write(fd, Unpooled.wrappedBuffer(packet));
+        ByteBuf source = Unpooled.wrappedBuffer(packet);
+        try {
+            return write(fd, source);
+        } finally {
+            source.release();
+        }
     }
 
     /** Closes the fd (it is never handed out again) and the file behind it, waking its listener. */
@@ -240,6 +255,62 @@ public final class MemoryIoSystem implements TunIoSystem {
     }
 
     /**
+     * Twisted's {@code sendUDP}: builds an IPv4+UDP datagram from {@link #SEND_UDP_SOURCE} to
+     * {@code destination} around {@code payload} (both checksums computed, by the codec module's
+     * {@link UdpPackets}) and {@linkplain Tunnel#addToReadBuffer queues it} on the first open
+     * tunnel that has had its TUNSETIFF (so a TAP tunnel gets it in an Ethernet frame).
+     *
+     * @return the source address of the datagram
+     * @throws IllegalStateException when no tunnel is open and attached
+     * @throws IllegalArgumentException when {@code destination} is not a resolved IPv4 address
+     *     or the payload does not fit in one IPv4 packet
+     */
+    public InetSocketAddress sendUdp(byte[] payload, InetSocketAddress destination) {
+        return sendUdp(payload, SEND_UDP_SOURCE, destination);
+    }
+
+    /** {@link #sendUdp(byte[], InetSocketAddress)} with the readable bytes of {@code payload} (not released). */
+    public InetSocketAddress sendUdp(ByteBuf payload, InetSocketAddress destination) {
+        return sendUdp(payload, SEND_UDP_SOURCE, destination);
+    }
+
+    /** {@link #sendUdp(byte[], InetSocketAddress)} from a source of the caller's choosing. */
+    public InetSocketAddress sendUdp(byte[] payload, InetSocketAddress source, InetSocketAddress destination) {
+        ByteBuf buffer = Unpooled.wrappedBuffer(payload);
+        try {
+            return sendUdp(buffer, source, destination);
+        } finally {
+            buffer.release();
+        }
+    }
+
+    /** {@link #sendUdp(ByteBuf, InetSocketAddress)} from a source of the caller's choosing. */
+    public InetSocketAddress sendUdp(ByteBuf payload, InetSocketAddress source, InetSocketAddress destination) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(destination, "destination");
+        Tunnel tunnel = firstAttachedTunnel();
+        ByteBuf datagram = UdpPackets.build(UnpooledByteBufAllocator.DEFAULT, source, destination, payload);
+        try {
+            tunnel.addToReadBuffer(datagram);
+        } finally {
+            datagram.release();
+        }
+        return source;
+    }
+
+    /**
+     * Twisted's {@code receiveUDP}: a socket-like receiver for UDP datagrams the program writes to
+     * the tunnel at {@code fd}, addressed to {@code host} and {@code port} (Twisted ignores both;
+     * here they select the datagrams, as a bound socket would).
+     *
+     * @throws IllegalArgumentException if {@code fd} is not an open tunnel, {@code host} is not
+     *     IPv4 or {@code port} is out of range
+     */
+    public UdpReceiver receiveUdp(int fd, InetAddress host, int port) {
+        return new UdpReceiver(tunnel(fd), host, port);
+    }
+
+    /**
      * Names a tunnel for TUNSETIFF and records it on the tunnel, under this system's lock so two
      * tunnels cannot take one name. A template gets the lowest free unit; an explicit name in use
      * by an open tunnel gives EBUSY (the kernel's answer for a busy single-queue device).
@@ -269,6 +340,15 @@ public final class MemoryIoSystem implements TunIoSystem {
         }
     }
 
+    private Tunnel firstAttachedTunnel() {
+        for (Tunnel tunnel : tunnels()) {
+            if (tunnel.isAttached()) {
+                return tunnel;
+            }
+        }
+        throw new IllegalStateException("sendUdp needs an open tunnel that has had its TUNSETIFF");
+    }
+
     private void checkPermission(String permission, String operation) throws ErrnoException {
         if (!permissions.contains(permission)) {
             throw new ErrnoException(operation, Errno.EPERM, "'" + permission + "' not in the permissions");
@@ -284,6 +364,15 @@ public final class MemoryIoSystem implements TunIoSystem {
             throw badFd(fd, operation);
         }
         return file;
+    }
+
+    /** 192.0.2.1, from TEST-NET-1 (RFC 5737). */
+    private static InetAddress documentationAddress() {
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1});
+        } catch (UnknownHostException e) {
+            throw new AssertionError("four bytes are always an address", e);
+        }
     }
 
     private static ErrnoException badFd(int fd, String operation) {

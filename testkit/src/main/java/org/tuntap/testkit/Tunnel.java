@@ -3,13 +3,17 @@ package org.tuntap.testkit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import org.tuntap.codec.EtherType;
+import org.tuntap.codec.ethernet.EthernetHeader;
+import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.ipv4.Ipv4Header;
+import org.tuntap.codec.pi.PiHeader;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.Ifreq;
 import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoctl;
 
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -48,17 +52,13 @@ public class Tunnel implements MemoryFile {
      * Ethernet and a PI header, so like the kernel (whose TUN socket buffer is unlimited) it
      * takes any packet a TUN/TAP device can carry.
      */
-    public static final int DEFAULT_SEND_BUFFER_SIZE = 65_535 + 14 + TunIoctl.PI_HEADER_LENGTH;
+    public static final int DEFAULT_SEND_BUFFER_SIZE =
+            Ipv4Header.MAX_TOTAL_LENGTH + EthernetHeader.LENGTH + TunIoctl.PI_HEADER_LENGTH;
     /** Twisted's {@code Tunnel.SEND_BUFFER_SIZE}, for tests of a writer's ENOBUFS handling. */
     public static final int TWISTED_SEND_BUFFER_SIZE = 1024;
     /** A {@link #setWriteCapacity write capacity} that never fills (the default). */
     public static final int UNBOUNDED = Integer.MAX_VALUE;
 
-    private static final int ETHERNET_HEADER_LENGTH = 14;
-    private static final int ETHERTYPE_OFFSET = 12;
-    private static final int ETHERTYPE_IPV4 = 0x0800;
-    private static final int ETHERTYPE_IPV6 = 0x86DD;
-    private static final boolean LITTLE_ENDIAN_HOST = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
 
     private final MemoryIoSystem system;
@@ -550,6 +550,28 @@ public class Tunnel implements MemoryFile {
         }
     }
 
+    /** The written packets themselves (not copies), oldest first, for {@link UdpReceiver} to scan. */
+    List<byte[]> writtenPackets() {
+        synchronized (lock) {
+            return new ArrayList<>(writeBuffer);
+        }
+    }
+
+    /**
+     * Takes this very packet (compared by identity) out of the write buffer, waking the readiness
+     * listener; false if someone else took it first.
+     */
+    boolean removeWritten(byte[] packet) {
+        boolean removed;
+        synchronized (lock) {
+            removed = writeBuffer.removeIf(written -> written == packet);
+        }
+        if (removed) {
+            fireReadinessListener();
+        }
+        return removed;
+    }
+
     // ---- internals ----
 
     private void queueForReading(byte[] packet, boolean frameIfTap) {
@@ -600,12 +622,12 @@ public class Tunnel implements MemoryFile {
             offset = TunIoctl.PI_HEADER_LENGTH;
         }
         if (isTap(mode)) {
-            if (packet.length - offset < ETHERNET_HEADER_LENGTH) {
+            if (packet.length - offset < EthernetHeader.LENGTH) {
                 throw new ErrnoException("write", Errno.EINVAL,
                         "TAP frame of " + (packet.length - offset) + " bytes is shorter than an Ethernet header");
             }
         } else if (offset == 0) {
-            int version = packet.length == 0 ? 0 : (packet[0] & 0xF0) >>> 4;
+            int version = packet.length == 0 ? 0 : ipVersion(packet);
             if (version != 4 && version != 6) {
                 throw new ErrnoException("write", Errno.EINVAL,
                         "an IFF_NO_PI TUN packet must start with IP version 4 or 6, not " + version);
@@ -626,13 +648,9 @@ public class Tunnel implements MemoryFile {
         int room = limit - TunIoctl.PI_HEADER_LENGTH;
         int length = Math.min(room, packet.length);
         int flags = packet.length > room ? TunIoctl.TUN_PKT_STRIP : 0;
-        // struct tun_pi: u16 flags in host order, then the ethertype in network order.
-        if (LITTLE_ENDIAN_HOST) {
-            destination.writeShortLE(flags);
-        } else {
-            destination.writeShort(flags);
-        }
-        destination.writeShort(protocolOf(packet, mode));
+        destination.ensureWritable(TunIoctl.PI_HEADER_LENGTH + length);
+        PiHeader.set(destination, destination.writerIndex(), flags, protocolOf(packet, mode));
+        destination.writerIndex(destination.writerIndex() + TunIoctl.PI_HEADER_LENGTH);
         destination.writeBytes(packet, 0, length);
         return TunIoctl.PI_HEADER_LENGTH + length;
     }
@@ -640,25 +658,43 @@ public class Tunnel implements MemoryFile {
     /** The PI header's {@code proto}: what the kernel has in {@code skb->protocol}. */
     private static int protocolOf(byte[] packet, int mode) {
         if (isTap(mode)) {
-            return packet.length >= ETHERNET_HEADER_LENGTH
-                    ? (packet[ETHERTYPE_OFFSET] & 0xFF) << 8 | packet[ETHERTYPE_OFFSET + 1] & 0xFF
-                    : 0;
+            if (packet.length < EthernetHeader.LENGTH) {
+                return 0;
+            }
+            ByteBuf frame = Unpooled.wrappedBuffer(packet);
+            try {
+                return EthernetHeader.outerType(frame, 0);
+            } finally {
+                frame.release();
+            }
         }
-        switch ((packet[0] & 0xF0) >>> 4) {
-            case 4: return ETHERTYPE_IPV4;
-            case 6: return ETHERTYPE_IPV6;
+        switch (ipVersion(packet)) {
+            case 4: return EtherType.IPV4;
+            case 6: return EtherType.IPV6;
             default: return 0;
         }
     }
 
+    /** The version nibble every IP header starts with (same place in IPv4 and IPv6). */
+    private static int ipVersion(byte[] packet) {
+        ByteBuf view = Unpooled.wrappedBuffer(packet, 0, 1);
+        try {
+            return Ipv4Header.version(view, 0);
+        } finally {
+            view.release();
+        }
+    }
+
     private static byte[] broadcastEthernetFrame(byte[] datagram) {
-        byte[] frame = new byte[ETHERNET_HEADER_LENGTH + datagram.length];
-        Arrays.fill(frame, 0, 6, (byte) 0xFF); // destination: broadcast; source stays all zero
-        int ethertype = (datagram[0] & 0xF0) >>> 4 == 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
-        frame[ETHERTYPE_OFFSET] = (byte) (ethertype >>> 8);
-        frame[ETHERTYPE_OFFSET + 1] = (byte) ethertype;
-        System.arraycopy(datagram, 0, frame, ETHERNET_HEADER_LENGTH, datagram.length);
-        return frame;
+        ByteBuf frame = Unpooled.buffer(EthernetHeader.LENGTH + datagram.length);
+        try {
+            int etherType = ipVersion(datagram) == 6 ? EtherType.IPV6 : EtherType.IPV4;
+            EthernetHeader.set(frame, 0, MacAddress.BROADCAST.bits(), MacAddress.ZERO.bits(), etherType);
+            frame.writerIndex(EthernetHeader.LENGTH).writeBytes(datagram);
+            return ByteBufUtil.getBytes(frame);
+        } finally {
+            frame.release();
+        }
     }
 
     private static Exception emptyReadError(Supplier<? extends Exception> failure, int errno) {

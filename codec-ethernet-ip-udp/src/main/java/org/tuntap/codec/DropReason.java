@@ -1,0 +1,37 @@
+package org.tuntap.codec;
+
+/**
+ * Why a codec dropped an inbound packet (or, for {@link #UNRESOLVED} and {@link #UNROUTABLE},
+ * an outbound one). One list for every layer, so counters read the same everywhere.
+ */
+public enum DropReason {
+    /** Shorter than the header of its layer. */
+    TRUNCATED,
+    /** The kernel cut the packet to fit the read buffer ({@code TUN_PKT_STRIP} in the PI header). */
+    STRIPPED_BY_KERNEL,
+    /** IP version nibble not 4 where IPv4 was expected (and not 6). */
+    BAD_VERSION,
+    /** IPv4 IHL below 5, or a header longer than the packet. */
+    BAD_HEADER_LENGTH,
+    /**
+     * A length field (IPv4 total length, UDP length) larger than the data or smaller than its
+     * header; this is how most truncations of a valid packet show.
+     */
+    BAD_LENGTH,
+    /** IPv4 header checksum or UDP checksum wrong. */
+    BAD_CHECKSUM,
+    /** An IPv4 fragment (more-fragments flag or non-zero offset): reassembly is not supported. */
+    FRAGMENT,
+    /** An IPv6 packet where the IPv4 codec is configured to drop them. */
+    IPV6,
+    /** An 802.1Q / 802.1ad tagged frame where the Ethernet codec is configured to drop them. */
+    VLAN_TAGGED,
+    /** An ARP packet for other hardware or protocol types than Ethernet/IPv4, or an odd operation. */
+    UNSUPPORTED_ARP,
+    /** Outbound IPv4 to a destination whose MAC address is not known yet (an ARP request went out). */
+    UNRESOLVED,
+    /** Outbound packet the ARP layer cannot address (not IPv4). */
+    UNROUTABLE,
+    /** Not the protocol a parser was asked for (e.g. {@code UdpPackets.parse} of a TCP packet). */
+    WRONG_PROTOCOL
+}

@@ -1,0 +1,126 @@
+package org.tuntap.codec.ethernet;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+
+/**
+ * An Ethernet II frame: addresses, ethertype, an optional VLAN tag, and the payload as
+ * {@link #content()}. Inbound from {@link EthernetCodec} (the content is a retained slice of the
+ * frame read); written outbound to send a frame.
+ */
+public final class EthernetFrame extends DefaultByteBufHolder {
+
+    private final long destination;
+    private final long source;
+    private final int etherType;
+    private final int vlanTci;
+
+    /** An untagged frame. */
+    public EthernetFrame(MacAddress destination, MacAddress source, int etherType, ByteBuf payload) {
+        this(destination.bits(), source.bits(), etherType, EthernetHeader.NO_TAG, payload);
+    }
+
+    /**
+     * A frame from raw fields: addresses as {@link MacAddress#bits()}, {@code vlanTci} the tag's
+     * 16-bit TCI or {@link EthernetHeader#NO_TAG}.
+     */
+    public EthernetFrame(long destination, long source, int etherType, int vlanTci, ByteBuf payload) {
+        super(payload);
+        this.destination = destination;
+        this.source = source;
+        this.etherType = etherType & 0xFFFF;
+        this.vlanTci = vlanTci < 0 ? EthernetHeader.NO_TAG : vlanTci & 0xFFFF;
+    }
+
+    public MacAddress destination() {
+        return MacAddress.of(destination);
+    }
+
+    public MacAddress source() {
+        return MacAddress.of(source);
+    }
+
+    /** The destination as bits (no allocation). */
+    public long destinationBits() {
+        return destination;
+    }
+
+    /** The source as bits (no allocation). */
+    public long sourceBits() {
+        return source;
+    }
+
+    /** The ethertype of the payload (behind the VLAN tag, if any). */
+    public int etherType() {
+        return etherType;
+    }
+
+    public boolean isTagged() {
+        return vlanTci != EthernetHeader.NO_TAG;
+    }
+
+    /** The tag's TCI (priority, DEI, VLAN id), or {@link EthernetHeader#NO_TAG}. */
+    public int vlanTci() {
+        return vlanTci;
+    }
+
+    /** The VLAN id (low 12 bits of the TCI), or -1 when untagged. */
+    public int vlanId() {
+        return vlanTci == EthernetHeader.NO_TAG ? -1 : vlanTci & 0x0FFF;
+    }
+
+    /** Header length this frame takes on the wire. */
+    public int headerLength() {
+        return isTagged() ? EthernetHeader.TAGGED_LENGTH : EthernetHeader.LENGTH;
+    }
+
+    @Override
+    public EthernetFrame replace(ByteBuf content) {
+        return new EthernetFrame(destination, source, etherType, vlanTci, content);
+    }
+
+    @Override
+    public EthernetFrame copy() {
+        return replace(content().copy());
+    }
+
+    @Override
+    public EthernetFrame duplicate() {
+        return replace(content().duplicate());
+    }
+
+    @Override
+    public EthernetFrame retainedDuplicate() {
+        return replace(content().retainedDuplicate());
+    }
+
+    @Override
+    public EthernetFrame retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    public EthernetFrame retain(int increment) {
+        super.retain(increment);
+        return this;
+    }
+
+    @Override
+    public EthernetFrame touch() {
+        super.touch();
+        return this;
+    }
+
+    @Override
+    public EthernetFrame touch(Object hint) {
+        super.touch(hint);
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "EthernetFrame(" + source() + " -> " + destination() + ", type=0x" + Integer.toHexString(etherType)
+                + (isTagged() ? ", vlan=" + vlanId() : "") + ", " + content().readableBytes() + " bytes)";
+    }
+}

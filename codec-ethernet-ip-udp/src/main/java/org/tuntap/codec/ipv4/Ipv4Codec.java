@@ -1,0 +1,156 @@
+package org.tuntap.codec.ipv4;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.EncoderException;
+import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.tuntap.codec.DropCounters;
+import org.tuntap.codec.DropPolicy;
+import org.tuntap.codec.DropReason;
+import org.tuntap.codec.EtherType;
+import org.tuntap.codec.buffer.Headroom;
+import org.tuntap.codec.checksum.ChecksumPolicy;
+import org.tuntap.codec.ethernet.EthernetFrame;
+import org.tuntap.codec.pi.PiPacket;
+
+import java.util.List;
+
+/**
+ * The IPv4 layer.
+ *
+ * <p>Inbound it takes an IP packet as a {@link ByteBuf} (TUN without PI), the content of a
+ * {@link PiPacket} (TUN with PI), or the payload of an {@link EthernetFrame} of type IPv4 or
+ * IPv6 (TAP), and emits an {@link Ipv4Packet} holding a retained slice of exactly the packet.
+ * Invalid packets (see {@link Ipv4Header#check}) and fragments are dropped and counted. IPv6
+ * packets are passed on untouched or dropped, per {@link #setIpv6Handling}; other frames pass.
+ *
+ * <p>Outbound it turns an {@link Ipv4Datagram} into a {@link ByteBuf} IPv4 packet, the header
+ * in front of the segment without copying it; an {@link Ipv4Packet} is sent as it is. The
+ * identification counts up per packet; TTL, DSCP and DF are settings.
+ */
+public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
+
+    private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(Ipv4Codec.class));
+    private final Ipv4Repr header = new Ipv4Repr();
+    private ChecksumPolicy checksums = ChecksumPolicy.BOTH;
+    private Ipv6Handling ipv6 = Ipv6Handling.PASS;
+    private int nextIdentification;
+
+    public Ipv4Codec() {
+        super(Object.class, Object.class);
+    }
+
+    /** Whether to verify inbound header checksums and compute outbound ones. Default both. */
+    public Ipv4Codec setChecksumPolicy(ChecksumPolicy checksums) {
+        if (checksums == null) {
+            throw new NullPointerException("checksums");
+        }
+        this.checksums = checksums;
+        return this;
+    }
+
+    /** Default {@link Ipv6Handling#PASS}. */
+    public Ipv4Codec setIpv6Handling(Ipv6Handling ipv6) {
+        if (ipv6 == null) {
+            throw new NullPointerException("ipv6");
+        }
+        this.ipv6 = ipv6;
+        return this;
+    }
+
+    /** TTL of outbound packets. Default 64. */
+    public Ipv4Codec setTtl(int ttl) {
+        header.ttl(ttl);
+        return this;
+    }
+
+    /** DSCP of outbound packets. Default 0. */
+    public Ipv4Codec setDscp(int dscp) {
+        header.dscp(dscp);
+        return this;
+    }
+
+    /** Set the don't-fragment flag on outbound packets. Default off. */
+    public Ipv4Codec setDontFragment(boolean dontFragment) {
+        header.dontFragment(dontFragment);
+        return this;
+    }
+
+    /** The identification of the next outbound packet (then counting up, modulo 2^16). Default 0. */
+    public Ipv4Codec setNextIdentification(int identification) {
+        this.nextIdentification = identification & 0xFFFF;
+        return this;
+    }
+
+    public Ipv4Codec setStrict(boolean strict) {
+        drops.setStrict(strict);
+        return this;
+    }
+
+    public DropCounters dropCounters() {
+        return drops.counters();
+    }
+
+    @Override
+    public boolean acceptInboundMessage(Object msg) {
+        if (msg instanceof EthernetFrame frame) {
+            return frame.etherType() == EtherType.IPV4 || frame.etherType() == EtherType.IPV6;
+        }
+        return msg instanceof ByteBuf || msg instanceof PiPacket;
+    }
+
+    @Override
+    public boolean acceptOutboundMessage(Object msg) {
+        return msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+        ByteBuf buf = msg instanceof ByteBuf b ? b : ((io.netty.buffer.ByteBufHolder) msg).content();
+        int start = buf.readerIndex();
+        int length = buf.readableBytes();
+        boolean ipv6Frame = msg instanceof EthernetFrame frame && frame.etherType() == EtherType.IPV6;
+        if (length > 0 && Ipv4Header.version(buf, start) == 6 || ipv6Frame) {
+            if (ipv6 == Ipv6Handling.PASS) {
+                out.add(ReferenceCountUtil.retain(msg));
+            } else {
+                drops.drop(ctx, DropReason.IPV6, length + " bytes");
+            }
+            return;
+        }
+        DropReason problem = Ipv4Header.check(buf, start, length, checksums.verify());
+        if (problem != null) {
+            drops.drop(ctx, problem, length + " bytes");
+            return;
+        }
+        if (Ipv4Header.isFragment(buf, start)) {
+            drops.drop(ctx, DropReason.FRAGMENT, "id " + Ipv4Header.identification(buf, start));
+            return;
+        }
+        out.add(new Ipv4Packet(buf.retainedSlice(start, Ipv4Header.totalLength(buf, start))));
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+        if (msg instanceof Ipv4Packet packet) {
+            out.add(packet.content().retain());
+            return;
+        }
+        Ipv4Datagram datagram = (Ipv4Datagram) msg;
+        ByteBuf segment = datagram.content();
+        int payloadLength = segment.readableBytes();
+        if (header.headerLength() + payloadLength > Ipv4Header.MAX_TOTAL_LENGTH) {
+            throw new EncoderException("IPv4 packet of " + (header.headerLength() + payloadLength) + " bytes exceeds 65535");
+        }
+        header.source(datagram.source())
+                .destination(datagram.destination())
+                .protocol(datagram.protocol())
+                .identification(nextIdentification);
+        nextIdentification = (nextIdentification + 1) & 0xFFFF;
+        ByteBuf packet = Headroom.prepend(ctx.alloc(), segment, header.headerLength());
+        header.emit(packet, packet.readerIndex(), payloadLength, checksums.compute());
+        out.add(packet);
+    }
+}

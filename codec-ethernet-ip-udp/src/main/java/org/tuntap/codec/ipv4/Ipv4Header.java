@@ -1,0 +1,136 @@
+package org.tuntap.codec.ipv4;
+
+import io.netty.buffer.ByteBuf;
+import org.tuntap.codec.DropReason;
+import org.tuntap.codec.checksum.InternetChecksum;
+
+/**
+ * The IPv4 header (RFC 791) read in place: static accessors taking the buffer and the index
+ * where the header starts, and {@link #check} to validate a packet once before reading it.
+ * Nothing here allocates.
+ */
+public final class Ipv4Header {
+
+    /** Header length without options. */
+    public static final int MIN_LENGTH = 20;
+    /** Header length with the most options (IHL 15). */
+    public static final int MAX_LENGTH = 60;
+    /** Largest total length. */
+    public static final int MAX_TOTAL_LENGTH = 0xFFFF;
+    /** Protocol number of UDP. */
+    public static final int PROTOCOL_UDP = 17;
+
+    static final int FLAG_DF = 0x4000;
+    static final int FLAG_MF = 0x2000;
+    static final int OFFSET_MASK = 0x1FFF;
+
+    private Ipv4Header() {
+    }
+
+    /**
+     * Validates the IPv4 packet of {@code length} bytes at {@code index}: version 4, at least 20
+     * bytes, IHL at least 5 and within the data, total length at least the header and at most the
+     * data, and (if asked) the header checksum.
+     *
+     * @return null if valid, else why not
+     */
+    public static DropReason check(ByteBuf buf, int index, int length, boolean verifyChecksum) {
+        if (length < 1) {
+            return DropReason.TRUNCATED;
+        }
+        if (version(buf, index) != 4) {
+            return DropReason.BAD_VERSION;
+        }
+        if (length < MIN_LENGTH) {
+            return DropReason.TRUNCATED;
+        }
+        int headerLength = headerLength(buf, index);
+        if (headerLength < MIN_LENGTH) {
+            return DropReason.BAD_HEADER_LENGTH;
+        }
+        if (headerLength > length) {
+            return DropReason.TRUNCATED;
+        }
+        int totalLength = totalLength(buf, index);
+        if (totalLength < headerLength || totalLength > length) {
+            return DropReason.BAD_LENGTH;
+        }
+        if (verifyChecksum && InternetChecksum.checksum(buf, index, headerLength) != 0) {
+            return DropReason.BAD_CHECKSUM;
+        }
+        return null;
+    }
+
+    public static int version(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index) >>> 4;
+    }
+
+    /** IHL in 32-bit words. */
+    public static int ihl(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index) & 0x0F;
+    }
+
+    /** Header length in bytes (IHL * 4). */
+    public static int headerLength(ByteBuf buf, int index) {
+        return ihl(buf, index) << 2;
+    }
+
+    public static int dscp(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + 1) >>> 2;
+    }
+
+    public static int ecn(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + 1) & 0x03;
+    }
+
+    public static int totalLength(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 2);
+    }
+
+    public static int identification(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 4);
+    }
+
+    /** The three flag bits (reserved, DF, MF) as a number 0..7. */
+    public static int flags(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 6) >>> 13;
+    }
+
+    public static boolean dontFragment(ByteBuf buf, int index) {
+        return (buf.getUnsignedShort(index + 6) & FLAG_DF) != 0;
+    }
+
+    public static boolean moreFragments(ByteBuf buf, int index) {
+        return (buf.getUnsignedShort(index + 6) & FLAG_MF) != 0;
+    }
+
+    /** Fragment offset in units of 8 bytes. */
+    public static int fragmentOffset(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 6) & OFFSET_MASK;
+    }
+
+    /** True for any fragment of a fragmented datagram (MF set or non-zero offset). */
+    public static boolean isFragment(ByteBuf buf, int index) {
+        return (buf.getUnsignedShort(index + 6) & (FLAG_MF | OFFSET_MASK)) != 0;
+    }
+
+    public static int ttl(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + 8);
+    }
+
+    public static int protocol(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + 9);
+    }
+
+    public static int headerChecksum(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 10);
+    }
+
+    public static int source(ByteBuf buf, int index) {
+        return buf.getInt(index + 12);
+    }
+
+    public static int destination(ByteBuf buf, int index) {
+        return buf.getInt(index + 16);
+    }
+}

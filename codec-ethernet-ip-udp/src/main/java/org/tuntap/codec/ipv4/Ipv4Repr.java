@@ -1,0 +1,187 @@
+package org.tuntap.codec.ipv4;
+
+import io.netty.buffer.ByteBuf;
+import org.tuntap.codec.checksum.InternetChecksum;
+
+import java.net.Inet4Address;
+
+/**
+ * What an IPv4 header should say, for building one (the "representation" of smoltcp's wire
+ * module): set the fields, then {@link #emit} the header in front of a payload. Mutable and
+ * reusable, so an encoder can keep one and build every header without allocating.
+ *
+ * <p>Defaults: TTL 64, identification 0, DSCP 0, ECN 0, DF off, no options.
+ */
+public final class Ipv4Repr {
+
+    private static final byte[] NO_OPTIONS = new byte[0];
+
+    private int source;
+    private int destination;
+    private int protocol;
+    private int ttl = 64;
+    private int identification;
+    private int dscp;
+    private int ecn;
+    private boolean dontFragment;
+    private byte[] options = NO_OPTIONS;
+
+    public Ipv4Repr source(int address) {
+        this.source = address;
+        return this;
+    }
+
+    public Ipv4Repr source(Inet4Address address) {
+        return source(Ipv4Addresses.toInt(address));
+    }
+
+    public Ipv4Repr destination(int address) {
+        this.destination = address;
+        return this;
+    }
+
+    public Ipv4Repr destination(Inet4Address address) {
+        return destination(Ipv4Addresses.toInt(address));
+    }
+
+    /** The payload's protocol number (17 for UDP). */
+    public Ipv4Repr protocol(int protocol) {
+        this.protocol = checkRange("protocol", protocol, 0xFF);
+        return this;
+    }
+
+    public Ipv4Repr ttl(int ttl) {
+        this.ttl = checkRange("ttl", ttl, 0xFF);
+        return this;
+    }
+
+    public Ipv4Repr identification(int identification) {
+        this.identification = checkRange("identification", identification, 0xFFFF);
+        return this;
+    }
+
+    /** Differentiated services code point, 0..63. */
+    public Ipv4Repr dscp(int dscp) {
+        this.dscp = checkRange("dscp", dscp, 0x3F);
+        return this;
+    }
+
+    /** Explicit congestion notification bits, 0..3. */
+    public Ipv4Repr ecn(int ecn) {
+        this.ecn = checkRange("ecn", ecn, 0x03);
+        return this;
+    }
+
+    public Ipv4Repr dontFragment(boolean dontFragment) {
+        this.dontFragment = dontFragment;
+        return this;
+    }
+
+    /**
+     * Raw option bytes, copied into every header; their length must be a multiple of 4 and at
+     * most 40 (pad with End-of-Options zeros).
+     */
+    public Ipv4Repr options(byte[] options) {
+        if (options.length % 4 != 0 || options.length > Ipv4Header.MAX_LENGTH - Ipv4Header.MIN_LENGTH) {
+            throw new IllegalArgumentException("options must be a multiple of 4 bytes, at most 40: " + options.length);
+        }
+        this.options = options.length == 0 ? NO_OPTIONS : options.clone();
+        return this;
+    }
+
+    public int source() {
+        return source;
+    }
+
+    public int destination() {
+        return destination;
+    }
+
+    public int protocol() {
+        return protocol;
+    }
+
+    public int ttl() {
+        return ttl;
+    }
+
+    public int identification() {
+        return identification;
+    }
+
+    public int dscp() {
+        return dscp;
+    }
+
+    public int ecn() {
+        return ecn;
+    }
+
+    public boolean dontFragment() {
+        return dontFragment;
+    }
+
+    /** The header length this representation emits. */
+    public int headerLength() {
+        return Ipv4Header.MIN_LENGTH + options.length;
+    }
+
+    /**
+     * Writes the header at {@code index} of {@code buf} (indices unchanged) for a payload of
+     * {@code payloadLength} bytes, with the header checksum computed or left 0.
+     *
+     * @throws IllegalArgumentException if the packet would exceed 65535 bytes
+     */
+    public void emit(ByteBuf buf, int index, int payloadLength, boolean computeChecksum) {
+        int headerLength = headerLength();
+        int totalLength = headerLength + payloadLength;
+        if (payloadLength < 0 || totalLength > Ipv4Header.MAX_TOTAL_LENGTH) {
+            throw new IllegalArgumentException("IPv4 packet of " + totalLength + " bytes exceeds 65535");
+        }
+        buf.setByte(index, 0x40 | (headerLength >>> 2));
+        buf.setByte(index + 1, (dscp << 2) | ecn);
+        buf.setShort(index + 2, totalLength);
+        buf.setShort(index + 4, identification);
+        buf.setShort(index + 6, dontFragment ? Ipv4Header.FLAG_DF : 0);
+        buf.setByte(index + 8, ttl);
+        buf.setByte(index + 9, protocol);
+        buf.setShort(index + 10, 0);
+        buf.setInt(index + 12, source);
+        buf.setInt(index + 16, destination);
+        if (options.length != 0) {
+            buf.setBytes(index + Ipv4Header.MIN_LENGTH, options);
+        }
+        if (computeChecksum) {
+            buf.setShort(index + 10, checksum(buf, index, headerLength));
+        }
+    }
+
+    /** The header checksum, summed from the fields when there are no options (no reads back). */
+    private int checksum(ByteBuf buf, int index, int headerLength) {
+        if (headerLength != Ipv4Header.MIN_LENGTH) {
+            return InternetChecksum.checksum(buf, index, headerLength);
+        }
+        long sum = ((0x40 | 5) << 8 | (dscp << 2) | ecn)
+                + buf.getUnsignedShort(index + 2)
+                + identification
+                + (dontFragment ? Ipv4Header.FLAG_DF : 0)
+                + (ttl << 8 | protocol);
+        sum = InternetChecksum.addInt(sum, source);
+        sum = InternetChecksum.addInt(sum, destination);
+        return InternetChecksum.finish(sum);
+    }
+
+    private static int checkRange(String name, int value, int max) {
+        if (value < 0 || value > max) {
+            throw new IllegalArgumentException(name + " must be within 0.." + max + ": " + value);
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "Ipv4Repr(" + Ipv4Addresses.toString(source) + " -> " + Ipv4Addresses.toString(destination)
+                + ", protocol=" + protocol + ", ttl=" + ttl + ", id=" + identification + ", dscp=" + dscp
+                + ", ecn=" + ecn + ", df=" + dontFragment + ", options=" + options.length + " bytes)";
+    }
+}

@@ -1,0 +1,86 @@
+package org.tuntap.codec.pi;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+
+/**
+ * A packet with its PI header taken apart: {@link #content()} is the packet after the header
+ * (an IP packet on TUN, an Ethernet frame on TAP), {@link #flags()} and {@link #proto()} the
+ * header's fields. Inbound from {@link PiCodec}; written outbound to choose the header fields.
+ */
+public final class PiPacket extends DefaultByteBufHolder {
+
+    private final int flags;
+    private final int proto;
+
+    public PiPacket(int flags, int proto, ByteBuf content) {
+        super(content);
+        this.flags = flags & 0xFFFF;
+        this.proto = proto & 0xFFFF;
+    }
+
+    /** The header's flags (see {@link PiHeader#TUN_PKT_STRIP}). */
+    public int flags() {
+        return flags;
+    }
+
+    /** True when the kernel cut this packet to fit the read buffer. */
+    public boolean isTruncated() {
+        return (flags & PiHeader.TUN_PKT_STRIP) != 0;
+    }
+
+    /** The header's protocol: the ethertype of the packet (0x0800 IPv4, 0x86DD IPv6, ...). */
+    public int proto() {
+        return proto;
+    }
+
+    @Override
+    public PiPacket replace(ByteBuf content) {
+        return new PiPacket(flags, proto, content);
+    }
+
+    @Override
+    public PiPacket copy() {
+        return replace(content().copy());
+    }
+
+    @Override
+    public PiPacket duplicate() {
+        return replace(content().duplicate());
+    }
+
+    @Override
+    public PiPacket retainedDuplicate() {
+        return replace(content().retainedDuplicate());
+    }
+
+    @Override
+    public PiPacket retain() {
+        super.retain();
+        return this;
+    }
+
+    @Override
+    public PiPacket retain(int increment) {
+        super.retain(increment);
+        return this;
+    }
+
+    @Override
+    public PiPacket touch() {
+        super.touch();
+        return this;
+    }
+
+    @Override
+    public PiPacket touch(Object hint) {
+        super.touch(hint);
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "PiPacket(flags=0x" + Integer.toHexString(flags) + ", proto=0x" + Integer.toHexString(proto)
+                + ", " + content().readableBytes() + " bytes)";
+    }
+}

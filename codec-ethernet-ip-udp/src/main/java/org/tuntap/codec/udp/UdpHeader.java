@@ -1,0 +1,89 @@
+package org.tuntap.codec.udp;
+
+import io.netty.buffer.ByteBuf;
+import org.tuntap.codec.DropReason;
+import org.tuntap.codec.checksum.InternetChecksum;
+import org.tuntap.codec.ipv4.Ipv4Header;
+
+/**
+ * The UDP header (RFC 768) in place: source port, destination port, length, checksum. Static
+ * accessors take the buffer and the index where the header starts; nothing here allocates.
+ */
+public final class UdpHeader {
+
+    public static final int LENGTH = 8;
+    /** Largest payload in one IPv4 packet without options: 65535 - 20 - 8. */
+    public static final int MAX_IPV4_PAYLOAD = Ipv4Header.MAX_TOTAL_LENGTH - Ipv4Header.MIN_LENGTH - LENGTH;
+
+    private UdpHeader() {
+    }
+
+    /**
+     * Validates the UDP datagram at {@code index}, carried in {@code available} bytes of IPv4
+     * payload from {@code source} to {@code destination}: at least a header, a length field
+     * between 8 and the data, and (if asked) the checksum when it is not 0.
+     *
+     * @return null if valid, else why not
+     */
+    public static DropReason check(ByteBuf buf, int index, int available, int source, int destination, boolean verifyChecksum) {
+        if (available < LENGTH) {
+            return DropReason.TRUNCATED;
+        }
+        int length = length(buf, index);
+        if (length < LENGTH || length > available) {
+            return DropReason.BAD_LENGTH;
+        }
+        if (verifyChecksum && checksumField(buf, index) != 0) {
+            long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length);
+            if (InternetChecksum.finish(InternetChecksum.add(sum, buf, index, length)) != 0) {
+                return DropReason.BAD_CHECKSUM;
+            }
+        }
+        return null;
+    }
+
+    public static int sourcePort(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index);
+    }
+
+    public static int destinationPort(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 2);
+    }
+
+    /** Header plus payload, in bytes. */
+    public static int length(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 4);
+    }
+
+    /** The checksum field as sent (0: none). */
+    public static int checksumField(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 6);
+    }
+
+    /**
+     * Writes a header at {@code index} with the checksum computed over the pseudo-header, the
+     * header and {@code payload}'s readable bytes (a computed 0 is sent as 0xFFFF), or 0 when
+     * {@code computeChecksum} is false. The payload is read, not copied or moved.
+     */
+    public static void set(ByteBuf buf, int index, int source, int destination, int sourcePort, int destinationPort,
+                           ByteBuf payload, boolean computeChecksum) {
+        int payloadLength = payload.readableBytes();
+        int length = LENGTH + payloadLength;
+        if (length > 0xFFFF) {
+            throw new IllegalArgumentException("UDP datagram of " + length + " bytes exceeds 65535");
+        }
+        buf.setShort(index, sourcePort);
+        buf.setShort(index + 2, destinationPort);
+        buf.setShort(index + 4, length);
+        int checksum = 0;
+        if (computeChecksum) {
+            long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length)
+                    + (sourcePort & 0xFFFF) + (destinationPort & 0xFFFF) + length;
+            checksum = InternetChecksum.finish(InternetChecksum.add(sum, payload, payload.readerIndex(), payloadLength));
+            if (checksum == 0) {
+                checksum = 0xFFFF;
+            }
+        }
+        buf.setShort(index + 6, checksum);
+    }
+}
