@@ -20,6 +20,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.Ifreq;
 import org.tuntap.transport.spi.OpenFlags;
@@ -53,7 +54,8 @@ import java.util.Objects;
  * packets per readiness event). EAGAIN and EINTR end a read loop quietly; any other read error
  * is fired to {@code exceptionCaught} and closes the channel. Writes retry EINTR, wait for
  * writability on EAGAIN (the packet stays queued and counts against the write-buffer water
- * marks), and fail the write's promise on other errors.
+ * marks), and fail the write's promise on other errors; an error that means the device is gone
+ * (EBADFD, EBADF, EIO, ENODEV, ENXIO) also closes the channel.
  */
 public final class TunChannel extends AbstractChannel {
 
@@ -322,11 +324,32 @@ public final class TunChannel extends AbstractChannel {
                     setWriteInterest(true); // keep the packet; flush again when writable
                     return;
                 }
-                in.remove(e); // this packet failed; go on with the next
+                in.remove(e); // this packet failed
+                if (isDeviceGone(e)) {
+                    // Every later write would fail the same way (and with auto-read off no read
+                    // would notice): report it once and close, as the read loop does.
+                    pipeline().fireExceptionCaught(e);
+                    unsafe().close(voidPromise());
+                    return;
+                }
             }
         }
         // Budget spent with packets left: let other channels on the loop run, then continue.
         eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
+    }
+
+    /** Errnos after which the fd is of no more use: the device was deleted or the fd is bad. */
+    private static boolean isDeviceGone(ErrnoException e) {
+        switch (e.errno()) {
+            case Errno.EBADFD:
+            case Errno.EBADF:
+            case Errno.EIO:
+            case Errno.ENODEV:
+            case Errno.ENXIO:
+                return true;
+            default:
+                return false;
+        }
     }
 
     /** The channel's unsafe, and its {@link IoHandle} on the event loop (Netty's idiom). */

@@ -445,6 +445,21 @@ class TunChannelTest {
         }
     }
 
+    @Test
+    void aWriteThatFindsTheDeviceGoneClosesTheChannel() throws Exception {
+        Recorder recorder = new Recorder();
+        TunnelHarness harness = TunnelHarness.builder().option(ChannelOption.AUTO_READ, false)
+                .handlers(recorder).build();
+        int fd = harness.channel().fd();
+        harness.ioSystem().close(fd); // the fd goes away under the channel; no read is pending to notice
+        ChannelFuture write = harness.channel().writeAndFlush(Unpooled.wrappedBuffer(Packets.ipv4Like(20, 0)));
+        harness.runPendingTasks();
+        assertEquals(Errno.EBADF, ((ErrnoException) write.cause()).errno());
+        assertEquals(1, recorder.exceptions.size(), "reported once");
+        assertFalse(harness.channel().isOpen(), "no point writing to a dead fd again");
+        harness.finish();
+    }
+
     // ---- closing ----
 
     @Test
