@@ -204,11 +204,20 @@ public final class MemoryIoSystem implements TunIoSystem {
         return readiness;
     }
 
-    /** The open file behind {@code fd}, for readiness, or null when the fd is not open. */
+    /**
+     * The open file behind {@code fd}, for {@link MemoryReadiness}.
+     *
+     * @throws IllegalArgumentException if {@code fd} is not open on this system
+     */
     public Pollable pollable(int fd) {
+        MemoryFile file;
         synchronized (lock) {
-            return openFiles.get(fd);
+            file = openFiles.get(fd);
         }
+        if (file == null) {
+            throw new IllegalArgumentException("fd " + fd + " is not open on this MemoryIoSystem");
+        }
+        return file;
     }
 
     /** Whether {@code fd} is open on this system. */
