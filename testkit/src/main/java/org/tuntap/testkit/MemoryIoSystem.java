@@ -321,31 +321,58 @@ public final class MemoryIoSystem implements TunIoSystem {
 
     /**
      * Names a tunnel for TUNSETIFF and records it on the tunnel, under this system's lock so two
-     * tunnels cannot take one name. A template gets the lowest free unit; an explicit name in use
-     * by an open tunnel gives EBUSY (the kernel's answer for a busy single-queue device).
+     * tunnels cannot take one name. A template gets the lowest free unit. An explicit name in use
+     * is checked as the kernel's {@code tun_set_iff} checks an existing device: IFF_TUN_EXCL gives
+     * EBUSY, the other device type or a different IFF_MULTI_QUEUE gives EINVAL, and without
+     * IFF_MULTI_QUEUE the one queue is taken (EBUSY); with it the tunnel becomes another queue.
      */
     String assignInterfaceName(Tunnel tunnel, String requested, String template, int flags) throws ErrnoException {
+        String operation = "ioctl(TUNSETIFF)";
         synchronized (lock) {
             Set<String> inUse = new HashSet<>();
+            List<Tunnel> queues = new ArrayList<>();
             for (MemoryFile file : openFiles.values()) {
                 if (file instanceof Tunnel && file != tunnel) {
-                    String name = ((Tunnel) file).name();
+                    Tunnel other = (Tunnel) file;
+                    String name = other.name();
                     if (name != null) {
                         inUse.add(name);
+                        if (name.equals(template)) {
+                            queues.add(other);
+                        }
                     }
                 }
             }
-            String name;
             if (InterfaceNames.isTemplate(template)) {
-                name = InterfaceNames.allocate(template, inUse::contains);
-            } else if (inUse.contains(template)) {
-                throw new ErrnoException("ioctl(TUNSETIFF)", Errno.EBUSY,
-                        "interface " + template + " is in use by another open tunnel");
-            } else {
-                name = template;
+                String name = InterfaceNames.allocate(template, inUse::contains);
+                tunnel.attach(requested, name, flags);
+                return name;
             }
-            tunnel.attach(requested, name, flags);
-            return name;
+            if (!queues.isEmpty()) {
+                int deviceMode = queues.get(0).tunnelMode();
+                if ((flags & TunIoctl.IFF_TUN_EXCL) != 0) {
+                    throw new ErrnoException(operation, Errno.EBUSY, "interface " + template
+                            + " exists and IFF_TUN_EXCL was asked for");
+                }
+                if (Tunnel.isTap(flags) != Tunnel.isTap(deviceMode)) {
+                    throw new ErrnoException(operation, Errno.EINVAL, "interface " + template + " is a "
+                            + (Tunnel.isTap(deviceMode) ? "TAP" : "TUN") + " device");
+                }
+                boolean multiQueue = (flags & TunIoctl.IFF_MULTI_QUEUE) != 0;
+                if (multiQueue != ((deviceMode & TunIoctl.IFF_MULTI_QUEUE) != 0)) {
+                    throw new ErrnoException(operation, Errno.EINVAL, "interface " + template
+                            + (multiQueue ? " is not" : " is") + " multi-queue");
+                }
+                if (!multiQueue) {
+                    throw new ErrnoException(operation, Errno.EBUSY,
+                            "interface " + template + " is in use by another open tunnel");
+                }
+            }
+            tunnel.attach(requested, template, flags);
+            for (Tunnel queue : queues) {
+                queue.adoptDeviceFeatures(flags);
+            }
+            return template;
         }
     }
 

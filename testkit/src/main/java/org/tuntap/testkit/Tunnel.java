@@ -59,6 +59,9 @@ public class Tunnel implements MemoryFile {
     /** A {@link #setWriteCapacity write capacity} that never fills (the default). */
     public static final int UNBOUNDED = Integer.MAX_VALUE;
 
+    /** The kernel's {@code TUN_FEATURES}, as far as {@link TunIoctl} names them. */
+    static final int DEVICE_FEATURES =
+            TunIoctl.IFF_NO_PI | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NAPI | TunIoctl.IFF_VNET_HDR;
     private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
 
     private final MemoryIoSystem system;
@@ -448,13 +451,18 @@ public class Tunnel implements MemoryFile {
      * {@code TUNSETIFF}: makes this file a TUN or TAP device, like the kernel. The argument is a
      * {@link Ifreq} of at least {@link Ifreq#SIZE} bytes; the assigned name is written back into
      * its name field. An empty name means {@code tun%d}/{@code tap%d}; a {@code %d} template gets
-     * the lowest unit whose name is free on this system; an explicit name is kept.
+     * the lowest unit whose name is free on this system; an explicit name is kept. With
+     * {@link TunIoctl#IFF_MULTI_QUEUE} several tunnels may take one explicit name, each a queue of
+     * the device; as in the kernel the device features ({@code IFF_NO_PI}, ...) of the last
+     * TUNSETIFF then apply to every queue.
      *
      * @throws ErrnoException EINVAL for another request, a short argument, a name that is not
      *     NUL-terminated within 16 bytes or that the kernel refuses, flags with neither
-     *     {@code IFF_TUN} nor {@code IFF_TAP}, or {@code IFF_VNET_HDR}/{@code IFF_MULTI_QUEUE}
-     *     (not modelled in memory); EEXIST when already attached; EBUSY when an open tunnel of
-     *     this system has the name; ENFILE when a template has no free unit; EBADF after close
+     *     {@code IFF_TUN} nor {@code IFF_TAP}, {@code IFF_VNET_HDR} (not modelled in memory), or,
+     *     for a name in use, the other device type or a different {@code IFF_MULTI_QUEUE};
+     *     EBUSY for a name in use without {@code IFF_MULTI_QUEUE} or with
+     *     {@code IFF_TUN_EXCL}; EEXIST when already attached; ENFILE when a template has no free
+     *     unit; EBADF after close
      */
     @Override
     public void ioctl(long request, byte[] argument) throws ErrnoException {
@@ -476,9 +484,9 @@ public class Tunnel implements MemoryFile {
             throw new ErrnoException(operation, Errno.EINVAL,
                     "flags 0x" + Integer.toHexString(flags) + " have neither IFF_TUN nor IFF_TAP");
         }
-        if ((flags & (TunIoctl.IFF_VNET_HDR | TunIoctl.IFF_MULTI_QUEUE)) != 0) {
+        if ((flags & TunIoctl.IFF_VNET_HDR) != 0) {
             throw new ErrnoException(operation, Errno.EINVAL,
-                    "IFF_VNET_HDR and IFF_MULTI_QUEUE are not modelled by the in-memory tunnel");
+                    "IFF_VNET_HDR (virtio headers, offloads) is not modelled by the in-memory tunnel");
         }
         String template = requested.isEmpty() ? InterfaceNames.defaultTemplate(isTap(flags)) : requested;
         InterfaceNames.checkValid(template);
@@ -547,6 +555,16 @@ public class Tunnel implements MemoryFile {
             requestedName = requested;
             name = assigned;
             tunnelMode = flags;
+        }
+    }
+
+    /**
+     * Another queue of this device took the features of its TUNSETIFF: like the kernel's
+     * {@code tun->flags}, they are the device's, so every queue follows.
+     */
+    void adoptDeviceFeatures(int flags) {
+        synchronized (lock) {
+            tunnelMode = (tunnelMode & ~DEVICE_FEATURES) | (flags & DEVICE_FEATURES);
         }
     }
 
@@ -765,7 +783,7 @@ public class Tunnel implements MemoryFile {
         }
     }
 
-    private static boolean isTap(int mode) {
+    static boolean isTap(int mode) {
         return (mode & TunIoctl.IFF_TUN) == 0 && (mode & TunIoctl.IFF_TAP) != 0;
     }
 
