@@ -82,6 +82,7 @@ public class Tunnel implements MemoryFile {
     private int writeCapacity = UNBOUNDED;
     private int emptyReadErrno = Errno.EAGAIN;
     private Supplier<? extends Exception> emptyReadFailure;
+    private final ArrayDeque<Supplier<? extends Exception>> nextReadFailures = new ArrayDeque<>();
 
     /**
      * A tunnel file as {@code open} makes it; it becomes a TUN or TAP device with
@@ -250,6 +251,31 @@ public class Tunnel implements MemoryFile {
         fireReadinessListener();
     }
 
+    /**
+     * Makes the next read fail with {@code errno}, once, whatever is queued (queued packets wait
+     * for the read after). Several calls queue several failures. Until it is used the tunnel
+     * counts as readable, so a level-triggered reader is woken until it has met the failure.
+     */
+    public void failNextRead(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno: " + errno + " (expected > 0)");
+        }
+        failNextRead(() -> errnoException(errno));
+    }
+
+    /**
+     * {@link #failNextRead(int)} with what {@code failure} supplies: an {@link ErrnoException} or
+     * a {@link RuntimeException} (anything else is reported as an {@link IllegalStateException}).
+     * The tunnel counts as readable until the failure is used.
+     */
+    public void failNextRead(Supplier<? extends Exception> failure) {
+        Objects.requireNonNull(failure, "failure");
+        synchronized (lock) {
+            nextReadFailures.add(failure);
+        }
+        fireReadinessListener();
+    }
+
     /** Back to the default: an empty non-blocking read fails with EAGAIN. */
     public void resetEmptyReadError() {
         setEmptyReadError(Errno.EAGAIN);
@@ -392,34 +418,41 @@ public class Tunnel implements MemoryFile {
      * the kernel.
      *
      * @throws ErrnoException EBADF after close; EBADFD before {@code TUNSETIFF}; EINVAL for a
-     *     {@code limit} below 1; when nothing is queued, EAGAIN or what
-     *     {@link #setEmptyReadError} chose (blocking tunnels: EAGAIN, see the class comment)
+     *     {@code limit} below 1; a {@linkplain #failNextRead one-shot failure} first; when
+     *     nothing is queued, EAGAIN or what {@link #setEmptyReadError} chose (blocking tunnels:
+     *     EAGAIN, see the class comment)
      */
     @Override
     public int read(ByteBuf destination, int limit) throws ErrnoException {
-        byte[] packet;
-        int mode;
-        boolean failEmpty = false;
-        Supplier<? extends Exception> failure = null;
-        int errno = 0;
+        Supplier<? extends Exception> injected;
+        byte[] packet = null;
+        int mode = 0;
+        Supplier<? extends Exception> emptyFailure = null;
+        int emptyErrno = 0;
         synchronized (lock) {
             checkUsable("read");
             if (limit < 1) {
                 throw new ErrnoException("read", Errno.EINVAL, "limit " + limit + " (expected >= 1)");
             }
-            packet = readBuffer.poll();
-            mode = tunnelMode;
-            if (packet == null) {
-                if (blocking()) {
-                    throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+            injected = nextReadFailures.poll();
+            if (injected == null) {
+                packet = readBuffer.poll();
+                mode = tunnelMode;
+                if (packet == null) {
+                    if (blocking()) {
+                        throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+                    }
+                    emptyFailure = emptyReadFailure;
+                    emptyErrno = emptyReadErrno;
                 }
-                failEmpty = true;
-                failure = emptyReadFailure;
-                errno = emptyReadErrno;
             }
         }
-        if (failEmpty) {
-            throw rethrow(emptyReadError(failure, errno));
+        // Suppliers are the test's code: run them with no lock held.
+        if (injected != null) {
+            throw rethrow(supplied(injected));
+        }
+        if (packet == null) {
+            throw rethrow(emptyReadError(emptyFailure, emptyErrno));
         }
         return copyOut(packet, mode, destination, limit);
     }
@@ -512,13 +545,14 @@ public class Tunnel implements MemoryFile {
 
     /**
      * True when a read would not fail with EAGAIN: a packet is queued, the file is closed or not
-     * yet attached (the read fails with EBADF/EBADFD, as epoll reports EPOLLERR), or an
+     * yet attached (the read fails with EBADF/EBADFD, as epoll reports EPOLLERR), a
+     * {@linkplain #failNextRead one-shot failure} is waiting, or an
      * {@linkplain #setEmptyReadError empty-read error} other than EAGAIN/EINTR is armed.
      */
     @Override
     public boolean isReadable() {
         synchronized (lock) {
-            if (closed || !attached || !readBuffer.isEmpty()) {
+            if (closed || !attached || !readBuffer.isEmpty() || !nextReadFailures.isEmpty()) {
                 return true;
             }
             return !blocking() && (emptyReadFailure != null
@@ -716,20 +750,26 @@ public class Tunnel implements MemoryFile {
     }
 
     private static Exception emptyReadError(Supplier<? extends Exception> failure, int errno) {
-        if (failure == null) {
-            if (errno == Errno.EAGAIN) {
-                return ErrnoException.wouldBlock("read");
-            }
-            if (errno == Errno.EINTR) {
-                return ErrnoException.interrupted("read");
-            }
-            return new ErrnoException("read", errno, "empty-read error set by the test");
+        return failure == null ? errnoException(errno) : supplied(failure);
+    }
+
+    /** A read failure with {@code errno}: stackless for the flow-control ones, as the SPI asks. */
+    private static ErrnoException errnoException(int errno) {
+        if (errno == Errno.EAGAIN) {
+            return ErrnoException.wouldBlock("read");
         }
+        if (errno == Errno.EINTR) {
+            return ErrnoException.interrupted("read");
+        }
+        return new ErrnoException("read", errno, "failure injected by the test");
+    }
+
+    private static Exception supplied(Supplier<? extends Exception> failure) {
         Exception supplied = failure.get();
         if (supplied instanceof ErrnoException || supplied instanceof RuntimeException) {
             return supplied;
         }
-        return new IllegalStateException("empty-read failure must be an ErrnoException or a RuntimeException, not "
+        return new IllegalStateException("an injected read failure must be an ErrnoException or a RuntimeException, not "
                 + supplied, supplied);
     }
 

@@ -325,6 +325,32 @@ class TunnelReadTest {
     }
 
     @Test
+    void aOneShotFailureFailsTheNextReadOnlyAndKeepsQueuedPackets() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        tunnel.addToReadBuffer(ipv4(20));
+        tunnel.failNextRead(Errno.EIO);
+        ErrnoException e = assertThrows(ErrnoException.class, () -> tunnel.read(100));
+        assertEquals(Errno.EIO, e.errno());
+        assertArrayEquals(ipv4(20), tunnel.read(100), "the packet waited");
+        assertEquals(Errno.EAGAIN, assertThrows(ErrnoException.class, () -> tunnel.read(100)).errno());
+    }
+
+    @Test
+    void oneShotFailuresMakeTheTunnelReadableUntilUsed() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        RuntimeException boom = new IllegalStateException("boom");
+        tunnel.failNextRead(() -> boom);
+        tunnel.failNextRead(Errno.EINTR);
+        assertTrue(tunnel.isReadable());
+        assertSame(boom, assertThrows(IllegalStateException.class, () -> tunnel.read(100)));
+        assertTrue(tunnel.isReadable());
+        ErrnoException interrupted = assertThrows(ErrnoException.class, () -> tunnel.read(100));
+        assertTrue(interrupted.isInterrupted());
+        assertEquals(0, interrupted.getStackTrace().length);
+        assertFalse(tunnel.isReadable());
+    }
+
+    @Test
     void aBlockingTunnelRefusesToWaitOnAnEmptyBuffer() throws ErrnoException {
         int fd = system.open(TunIoctl.DEVICE_PATH, OpenFlags.O_RDWR);
         system.ioctl(fd, TunIoctl.TUNSETIFF, Ifreq.encode("tun%d", TUN));

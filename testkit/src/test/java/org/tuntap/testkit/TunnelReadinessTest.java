@@ -108,6 +108,8 @@ class TunnelReadinessTest {
         assertEquals(3, wakeUps.get());
         tunnel.resetEmptyReadError();
         assertEquals(4, wakeUps.get());
+        tunnel.failNextRead(Errno.EIO);
+        assertEquals(5, wakeUps.get());
     }
 
     @Test
