@@ -10,41 +10,39 @@ import java.util.Objects;
 import java.util.function.IntFunction;
 
 /**
- * PLACEHOLDER so the {@code memory} branch compiles: the lead engineer writes the real class (the
- * in-memory {@link TunReadiness}, backed by {@code MemoryIoHandler}) and replaces this file when
- * merging. Only the constructor is final API.
+ * Readiness of in-memory files for {@link org.tuntap.transport.TunChannel}: channels on a
+ * {@link MemoryIoSystem} register with a loop driven by {@link MemoryIoHandler}.
  */
 public final class MemoryReadiness implements TunReadiness {
-
     private final IntFunction<Pollable> filesByFd;
 
-    /** @param filesByFd the open in-memory file behind an fd, or null when the fd is not open */
+    /** @param filesByFd the open file behind a descriptor (throws for an unknown one) */
     public MemoryReadiness(IntFunction<Pollable> filesByFd) {
         this.filesByFd = Objects.requireNonNull(filesByFd, "filesByFd");
     }
 
     @Override
     public boolean isCompatible(IoEventLoop loop) {
-        throw new UnsupportedOperationException("placeholder: replaced by the lead's MemoryReadiness");
+        return loop.isCompatible(MemoryIoHandle.class);
     }
 
     @Override
     public IoHandle handle(int fd, IoHandle target) {
-        throw new UnsupportedOperationException("placeholder: replaced by the lead's MemoryReadiness");
+        return new MemoryIoHandle(filesByFd.apply(fd), target);
     }
 
     @Override
     public IoOps ops(boolean read, boolean write) {
-        throw new UnsupportedOperationException("placeholder: replaced by the lead's MemoryReadiness");
+        return MemoryIoOps.of(read, write);
     }
 
     @Override
     public boolean isReadable(IoEvent event) {
-        throw new UnsupportedOperationException("placeholder: replaced by the lead's MemoryReadiness");
+        return ((MemoryIoOps) event).isRead();
     }
 
     @Override
     public boolean isWritable(IoEvent event) {
-        throw new UnsupportedOperationException("placeholder: replaced by the lead's MemoryReadiness");
+        return ((MemoryIoOps) event).isWrite();
     }
 }
