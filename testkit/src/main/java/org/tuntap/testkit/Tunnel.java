@@ -45,7 +45,7 @@ import java.util.function.Supplier;
  * reference-counted buffer. Methods taking a {@link ByteBuf} copy its readable bytes and leave
  * its indexes and its ownership with the caller.
  */
-public class Tunnel implements MemoryFile {
+public final class Tunnel implements MemoryFile {
 
     /**
      * The default {@link #setSendBufferSize send buffer size}: the largest IPv4 datagram plus an
