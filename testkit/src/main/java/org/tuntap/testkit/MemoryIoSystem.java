@@ -3,7 +3,9 @@ package org.tuntap.testkit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.Channel;
 import org.tuntap.codec.udp.UdpPackets;
+import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunIoSystem;
@@ -247,6 +249,28 @@ public final class MemoryIoSystem implements TunIoSystem {
 
     /** Twisted's {@code getTunnel}: the same as {@link #tunnel(int)}, for the fd of a channel. */
     public Tunnel getTunnel(int fd) {
+        return tunnel(fd);
+    }
+
+    /**
+     * Twisted's {@code getTunnel(port)}: the tunnel behind a bound {@link TunChannel} of this
+     * system.
+     *
+     * @throws IllegalArgumentException if {@code channel} is not a {@link TunChannel} on this
+     *     system, or is not bound (or already closed)
+     */
+    public Tunnel getTunnel(Channel channel) {
+        if (!(channel instanceof TunChannel)) {
+            throw new IllegalArgumentException("not a TunChannel: " + channel);
+        }
+        TunChannel tunChannel = (TunChannel) channel;
+        if (tunChannel.ioSystem() != this) {
+            throw new IllegalArgumentException(channel + " runs on another TunIoSystem");
+        }
+        int fd = tunChannel.fd();
+        if (fd < 0) {
+            throw new IllegalArgumentException(channel + " has no open device (not bound, or closed)");
+        }
         return tunnel(fd);
     }
 
