@@ -727,7 +727,10 @@ public final class Tunnel implements MemoryFile {
         }
     }
 
-    /** The version nibble every IP header starts with (same place in IPv4 and IPv6). */
+    /**
+     * The version nibble every IP header starts with (same place in IPv4 and IPv6), read with
+     * the codec's accessor so the header layout lives in one place.
+     */
     private static int ipVersion(byte[] packet) {
         ByteBuf view = Unpooled.wrappedBuffer(packet, 0, 1);
         try {
