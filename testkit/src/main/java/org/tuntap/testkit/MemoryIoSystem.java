@@ -291,7 +291,8 @@ public final class MemoryIoSystem implements TunIoSystem {
      * Twisted's {@code sendUDP}: builds an IPv4+UDP datagram from {@link #SEND_UDP_SOURCE} to
      * {@code destination} around {@code payload} (both checksums computed, by the codec module's
      * {@link UdpPackets}) and {@linkplain Tunnel#addToReadBuffer queues it} on the first open
-     * tunnel that has had its TUNSETIFF (so a TAP tunnel gets it in an Ethernet frame).
+     * tunnel that has had its TUNSETIFF (so a TAP tunnel gets it in an Ethernet frame). A full
+     * read buffer drops it and counts it in {@link Tunnel#readDrops()}, as UDP allows.
      *
      * @return the source address of the datagram
      * @throws IllegalStateException when no tunnel is open and attached

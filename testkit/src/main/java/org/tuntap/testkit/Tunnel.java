@@ -56,8 +56,10 @@ public final class Tunnel implements MemoryFile {
             Ipv4Header.MAX_TOTAL_LENGTH + EthernetHeader.LENGTH + TunIoctl.PI_HEADER_LENGTH;
     /** Twisted's {@code Tunnel.SEND_BUFFER_SIZE}, for tests of a writer's ENOBUFS handling. */
     public static final int TWISTED_SEND_BUFFER_SIZE = 1024;
-    /** A {@link #setWriteCapacity write capacity} that never fills (the default). */
+    /** A {@link #setWriteCapacity write capacity} or read queue limit that never fills (the default). */
     public static final int UNBOUNDED = Integer.MAX_VALUE;
+    /** Linux's default {@code txqueuelen} for a TUN/TAP device: its read queue, in packets. */
+    public static final int KERNEL_TX_QUEUE_LEN = 500;
 
     /** The kernel's {@code TUN_FEATURES}, as far as {@link TunIoctl} names them. */
     static final int DEVICE_FEATURES =
@@ -80,6 +82,8 @@ public final class Tunnel implements MemoryFile {
     private int pendingSignals;
     private int sendBufferSize = DEFAULT_SEND_BUFFER_SIZE;
     private int writeCapacity = UNBOUNDED;
+    private int readQueueLimit = UNBOUNDED;
+    private long readDrops;
     private int emptyReadErrno = Errno.EAGAIN;
     private Supplier<? extends Exception> emptyReadFailure;
     private final ArrayDeque<Supplier<? extends Exception>> nextReadFailures = new ArrayDeque<>();
@@ -287,32 +291,65 @@ public final class Tunnel implements MemoryFile {
      * Queues an IP datagram for a later {@link #read}, as if the network had routed it to this
      * device. In TAP mode it is first wrapped in Ethernet: destination {@code ff:ff:ff:ff:ff:ff},
      * source {@code 00:00:00:00:00:00}, ethertype 0x0800, or 0x86DD when the datagram's version
-     * is 6. Wakes the readiness listener.
+     * is 6. Wakes the readiness listener. When the read buffer already holds its
+     * {@linkplain #setReadQueueLimit limit} the packet is dropped and counted instead, as the
+     * kernel drops packets for a reader that does not keep up.
      *
+     * @return true if queued, false if dropped
      * @throws IllegalStateException before {@code TUNSETIFF} or after close
      */
-    public void addToReadBuffer(byte[] datagram) {
-        queueForReading(datagram.clone(), true);
+    public boolean addToReadBuffer(byte[] datagram) {
+        return queueForReading(datagram.clone(), true);
     }
 
     /** {@link #addToReadBuffer(byte[])} with the readable bytes of {@code datagram} (not released). */
-    public void addToReadBuffer(ByteBuf datagram) {
-        queueForReading(ByteBufUtil.getBytes(datagram), true);
+    public boolean addToReadBuffer(ByteBuf datagram) {
+        return queueForReading(ByteBufUtil.getBytes(datagram), true);
     }
 
     /**
      * Queues exactly {@code packet} for a later {@link #read}, without framing: for an Ethernet
-     * frame (ARP, say) on a TAP device, or a malformed packet. Wakes the readiness listener.
+     * frame (ARP, say) on a TAP device, or a malformed packet. Wakes the readiness listener;
+     * dropped and counted like {@link #addToReadBuffer(byte[])} when the read buffer is full.
      *
+     * @return true if queued, false if dropped
      * @throws IllegalStateException before {@code TUNSETIFF} or after close
      */
-    public void addRawToReadBuffer(byte[] packet) {
-        queueForReading(packet.clone(), false);
+    public boolean addRawToReadBuffer(byte[] packet) {
+        return queueForReading(packet.clone(), false);
     }
 
     /** {@link #addRawToReadBuffer(byte[])} with the readable bytes of {@code packet} (not released). */
-    public void addRawToReadBuffer(ByteBuf packet) {
-        queueForReading(ByteBufUtil.getBytes(packet), false);
+    public boolean addRawToReadBuffer(ByteBuf packet) {
+        return queueForReading(ByteBufUtil.getBytes(packet), false);
+    }
+
+    /** How many packets the read buffer holds before more are dropped. */
+    public int readQueueLimit() {
+        synchronized (lock) {
+            return readQueueLimit;
+        }
+    }
+
+    /**
+     * Bounds the read buffer to {@code packets} (default {@link #UNBOUNDED}, as in Twisted; the
+     * kernel's is the device's {@code txqueuelen}, {@link #KERNEL_TX_QUEUE_LEN} by default):
+     * packets queued beyond it are dropped and counted in {@link #readDrops()}.
+     */
+    public void setReadQueueLimit(int packets) {
+        if (packets < 0) {
+            throw new IllegalArgumentException("readQueueLimit: " + packets + " (expected >= 0)");
+        }
+        synchronized (lock) {
+            readQueueLimit = packets;
+        }
+    }
+
+    /** Packets dropped because the read buffer was full (the kernel's TX dropped counter). */
+    public long readDrops() {
+        synchronized (lock) {
+            return readDrops;
+        }
     }
 
     /** Packets waiting to be read. */
@@ -626,7 +663,7 @@ public final class Tunnel implements MemoryFile {
 
     // ---- internals ----
 
-    private void queueForReading(byte[] packet, boolean frameIfTap) {
+    private boolean queueForReading(byte[] packet, boolean frameIfTap) {
         if (packet.length == 0) {
             throw new IllegalArgumentException("a packet has at least one byte");
         }
@@ -637,9 +674,14 @@ public final class Tunnel implements MemoryFile {
             if (!attached) {
                 throw new IllegalStateException("tunnel is not a device yet: TUNSETIFF first");
             }
+            if (readBuffer.size() >= readQueueLimit) {
+                readDrops++;
+                return false;
+            }
             readBuffer.add(frameIfTap && isTap(tunnelMode) ? broadcastEthernetFrame(packet) : packet);
         }
         fireReadinessListener();
+        return true;
     }
 
     private int writePacket(byte[] packet) throws ErrnoException {

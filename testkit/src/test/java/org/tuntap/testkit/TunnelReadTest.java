@@ -205,6 +205,36 @@ class TunnelReadTest {
     }
 
     @Test
+    void aFullReadBufferDropsAndCountsPacketsAsTheKernelDoes() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        assertEquals(Tunnel.UNBOUNDED, tunnel.readQueueLimit());
+        tunnel.setReadQueueLimit(2);
+        assertTrue(tunnel.addToReadBuffer(ipv4(20)));
+        assertTrue(tunnel.addRawToReadBuffer(ipv4(21)));
+        assertFalse(tunnel.addToReadBuffer(ipv4(22)));
+        assertFalse(tunnel.addRawToReadBuffer(ipv4(23)));
+        assertEquals(2, tunnel.readDrops());
+        assertEquals(2, tunnel.readBufferSize());
+        assertArrayEquals(ipv4(20), tunnel.read(100));
+        assertTrue(tunnel.addToReadBuffer(ipv4(24)), "reading made room");
+        assertArrayEquals(ipv4(21), tunnel.read(100));
+        assertArrayEquals(ipv4(24), tunnel.read(100));
+        assertEquals(2, tunnel.readDrops());
+        assertThrows(IllegalArgumentException.class, () -> tunnel.setReadQueueLimit(-1));
+    }
+
+    @Test
+    void aDroppedPacketWakesNoOne() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        tunnel.setReadQueueLimit(0);
+        int[] wakeUps = new int[1];
+        tunnel.setReadinessListener(() -> wakeUps[0]++);
+        assertFalse(tunnel.addToReadBuffer(ipv4(20)));
+        assertEquals(0, wakeUps[0]);
+        assertFalse(tunnel.isReadable());
+    }
+
+    @Test
     void queuedPacketsAreCopiesOfTheCallersBytes() throws ErrnoException {
         Tunnel tunnel = Tunnels.attached(system, TUN);
         byte[] datagram = ipv4(20);
