@@ -3,7 +3,9 @@ package org.tuntap.testkit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.Channel;
 import org.tuntap.codec.udp.UdpPackets;
+import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunIoSystem;
@@ -204,11 +206,20 @@ public final class MemoryIoSystem implements TunIoSystem {
         return readiness;
     }
 
-    /** The open file behind {@code fd}, for readiness, or null when the fd is not open. */
+    /**
+     * The open file behind {@code fd}, for {@link MemoryReadiness}.
+     *
+     * @throws IllegalArgumentException if {@code fd} is not open on this system
+     */
     public Pollable pollable(int fd) {
+        MemoryFile file;
         synchronized (lock) {
-            return openFiles.get(fd);
+            file = openFiles.get(fd);
         }
+        if (file == null) {
+            throw new IllegalArgumentException("fd " + fd + " is not open on this MemoryIoSystem");
+        }
+        return file;
     }
 
     /** Whether {@code fd} is open on this system. */
@@ -241,6 +252,28 @@ public final class MemoryIoSystem implements TunIoSystem {
         return tunnel(fd);
     }
 
+    /**
+     * Twisted's {@code getTunnel(port)}: the tunnel behind a bound {@link TunChannel} of this
+     * system.
+     *
+     * @throws IllegalArgumentException if {@code channel} is not a {@link TunChannel} on this
+     *     system, or is not bound (or already closed)
+     */
+    public Tunnel getTunnel(Channel channel) {
+        if (!(channel instanceof TunChannel)) {
+            throw new IllegalArgumentException("not a TunChannel: " + channel);
+        }
+        TunChannel tunChannel = (TunChannel) channel;
+        if (tunChannel.ioSystem() != this) {
+            throw new IllegalArgumentException(channel + " runs on another TunIoSystem");
+        }
+        int fd = tunChannel.fd();
+        if (fd < 0) {
+            throw new IllegalArgumentException(channel + " has no open device (not bound, or closed)");
+        }
+        return tunnel(fd);
+    }
+
     /** The open tunnels, in the order they were opened. */
     public List<Tunnel> tunnels() {
         List<Tunnel> tunnels = new ArrayList<>();
@@ -258,7 +291,8 @@ public final class MemoryIoSystem implements TunIoSystem {
      * Twisted's {@code sendUDP}: builds an IPv4+UDP datagram from {@link #SEND_UDP_SOURCE} to
      * {@code destination} around {@code payload} (both checksums computed, by the codec module's
      * {@link UdpPackets}) and {@linkplain Tunnel#addToReadBuffer queues it} on the first open
-     * tunnel that has had its TUNSETIFF (so a TAP tunnel gets it in an Ethernet frame).
+     * tunnel that has had its TUNSETIFF (so a TAP tunnel gets it in an Ethernet frame). A full
+     * read buffer drops it and counts it in {@link Tunnel#readDrops()}, as UDP allows.
      *
      * @return the source address of the datagram
      * @throws IllegalStateException when no tunnel is open and attached
@@ -312,31 +346,58 @@ public final class MemoryIoSystem implements TunIoSystem {
 
     /**
      * Names a tunnel for TUNSETIFF and records it on the tunnel, under this system's lock so two
-     * tunnels cannot take one name. A template gets the lowest free unit; an explicit name in use
-     * by an open tunnel gives EBUSY (the kernel's answer for a busy single-queue device).
+     * tunnels cannot take one name. A template gets the lowest free unit. An explicit name in use
+     * is checked as the kernel's {@code tun_set_iff} checks an existing device: IFF_TUN_EXCL gives
+     * EBUSY, the other device type or a different IFF_MULTI_QUEUE gives EINVAL, and without
+     * IFF_MULTI_QUEUE the one queue is taken (EBUSY); with it the tunnel becomes another queue.
      */
     String assignInterfaceName(Tunnel tunnel, String requested, String template, int flags) throws ErrnoException {
+        String operation = "ioctl(TUNSETIFF)";
         synchronized (lock) {
             Set<String> inUse = new HashSet<>();
+            List<Tunnel> queues = new ArrayList<>();
             for (MemoryFile file : openFiles.values()) {
                 if (file instanceof Tunnel && file != tunnel) {
-                    String name = ((Tunnel) file).name();
+                    Tunnel other = (Tunnel) file;
+                    String name = other.name();
                     if (name != null) {
                         inUse.add(name);
+                        if (name.equals(template)) {
+                            queues.add(other);
+                        }
                     }
                 }
             }
-            String name;
             if (InterfaceNames.isTemplate(template)) {
-                name = InterfaceNames.allocate(template, inUse::contains);
-            } else if (inUse.contains(template)) {
-                throw new ErrnoException("ioctl(TUNSETIFF)", Errno.EBUSY,
-                        "interface " + template + " is in use by another open tunnel");
-            } else {
-                name = template;
+                String name = InterfaceNames.allocate(template, inUse::contains);
+                tunnel.attach(requested, name, flags);
+                return name;
             }
-            tunnel.attach(requested, name, flags);
-            return name;
+            if (!queues.isEmpty()) {
+                int deviceMode = queues.get(0).tunnelMode();
+                if ((flags & TunIoctl.IFF_TUN_EXCL) != 0) {
+                    throw new ErrnoException(operation, Errno.EBUSY, "interface " + template
+                            + " exists and IFF_TUN_EXCL was asked for");
+                }
+                if (Tunnel.isTap(flags) != Tunnel.isTap(deviceMode)) {
+                    throw new ErrnoException(operation, Errno.EINVAL, "interface " + template + " is a "
+                            + (Tunnel.isTap(deviceMode) ? "TAP" : "TUN") + " device");
+                }
+                boolean multiQueue = (flags & TunIoctl.IFF_MULTI_QUEUE) != 0;
+                if (multiQueue != ((deviceMode & TunIoctl.IFF_MULTI_QUEUE) != 0)) {
+                    throw new ErrnoException(operation, Errno.EINVAL, "interface " + template
+                            + (multiQueue ? " is not" : " is") + " multi-queue");
+                }
+                if (!multiQueue) {
+                    throw new ErrnoException(operation, Errno.EBUSY,
+                            "interface " + template + " is in use by another open tunnel");
+                }
+            }
+            tunnel.attach(requested, template, flags);
+            for (Tunnel queue : queues) {
+                queue.adoptDeviceFeatures(flags);
+            }
+            return template;
         }
     }
 

@@ -45,7 +45,7 @@ import java.util.function.Supplier;
  * reference-counted buffer. Methods taking a {@link ByteBuf} copy its readable bytes and leave
  * its indexes and its ownership with the caller.
  */
-public class Tunnel implements MemoryFile {
+public final class Tunnel implements MemoryFile {
 
     /**
      * The default {@link #setSendBufferSize send buffer size}: the largest IPv4 datagram plus an
@@ -56,9 +56,14 @@ public class Tunnel implements MemoryFile {
             Ipv4Header.MAX_TOTAL_LENGTH + EthernetHeader.LENGTH + TunIoctl.PI_HEADER_LENGTH;
     /** Twisted's {@code Tunnel.SEND_BUFFER_SIZE}, for tests of a writer's ENOBUFS handling. */
     public static final int TWISTED_SEND_BUFFER_SIZE = 1024;
-    /** A {@link #setWriteCapacity write capacity} that never fills (the default). */
+    /** A {@link #setWriteCapacity write capacity} or read queue limit that never fills (the default). */
     public static final int UNBOUNDED = Integer.MAX_VALUE;
+    /** Linux's default {@code txqueuelen} for a TUN/TAP device: its read queue, in packets. */
+    public static final int KERNEL_TX_QUEUE_LEN = 500;
 
+    /** The kernel's {@code TUN_FEATURES}, as far as {@link TunIoctl} names them. */
+    static final int DEVICE_FEATURES =
+            TunIoctl.IFF_NO_PI | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NAPI | TunIoctl.IFF_VNET_HDR;
     private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
 
     private final MemoryIoSystem system;
@@ -77,8 +82,11 @@ public class Tunnel implements MemoryFile {
     private int pendingSignals;
     private int sendBufferSize = DEFAULT_SEND_BUFFER_SIZE;
     private int writeCapacity = UNBOUNDED;
+    private int readQueueLimit = UNBOUNDED;
+    private long readDrops;
     private int emptyReadErrno = Errno.EAGAIN;
     private Supplier<? extends Exception> emptyReadFailure;
+    private final ArrayDeque<Supplier<? extends Exception>> nextReadFailures = new ArrayDeque<>();
 
     /**
      * A tunnel file as {@code open} makes it; it becomes a TUN or TAP device with
@@ -247,6 +255,31 @@ public class Tunnel implements MemoryFile {
         fireReadinessListener();
     }
 
+    /**
+     * Makes the next read fail with {@code errno}, once, whatever is queued (queued packets wait
+     * for the read after). Several calls queue several failures. Until it is used the tunnel
+     * counts as readable, so a level-triggered reader is woken until it has met the failure.
+     */
+    public void failNextRead(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno: " + errno + " (expected > 0)");
+        }
+        failNextRead(() -> errnoException(errno));
+    }
+
+    /**
+     * {@link #failNextRead(int)} with what {@code failure} supplies: an {@link ErrnoException} or
+     * a {@link RuntimeException} (anything else is reported as an {@link IllegalStateException}).
+     * The tunnel counts as readable until the failure is used.
+     */
+    public void failNextRead(Supplier<? extends Exception> failure) {
+        Objects.requireNonNull(failure, "failure");
+        synchronized (lock) {
+            nextReadFailures.add(failure);
+        }
+        fireReadinessListener();
+    }
+
     /** Back to the default: an empty non-blocking read fails with EAGAIN. */
     public void resetEmptyReadError() {
         setEmptyReadError(Errno.EAGAIN);
@@ -258,32 +291,65 @@ public class Tunnel implements MemoryFile {
      * Queues an IP datagram for a later {@link #read}, as if the network had routed it to this
      * device. In TAP mode it is first wrapped in Ethernet: destination {@code ff:ff:ff:ff:ff:ff},
      * source {@code 00:00:00:00:00:00}, ethertype 0x0800, or 0x86DD when the datagram's version
-     * is 6. Wakes the readiness listener.
+     * is 6. Wakes the readiness listener. When the read buffer already holds its
+     * {@linkplain #setReadQueueLimit limit} the packet is dropped and counted instead, as the
+     * kernel drops packets for a reader that does not keep up.
      *
+     * @return true if queued, false if dropped
      * @throws IllegalStateException before {@code TUNSETIFF} or after close
      */
-    public void addToReadBuffer(byte[] datagram) {
-        queueForReading(datagram.clone(), true);
+    public boolean addToReadBuffer(byte[] datagram) {
+        return queueForReading(datagram.clone(), true);
     }
 
     /** {@link #addToReadBuffer(byte[])} with the readable bytes of {@code datagram} (not released). */
-    public void addToReadBuffer(ByteBuf datagram) {
-        queueForReading(ByteBufUtil.getBytes(datagram), true);
+    public boolean addToReadBuffer(ByteBuf datagram) {
+        return queueForReading(ByteBufUtil.getBytes(datagram), true);
     }
 
     /**
      * Queues exactly {@code packet} for a later {@link #read}, without framing: for an Ethernet
-     * frame (ARP, say) on a TAP device, or a malformed packet. Wakes the readiness listener.
+     * frame (ARP, say) on a TAP device, or a malformed packet. Wakes the readiness listener;
+     * dropped and counted like {@link #addToReadBuffer(byte[])} when the read buffer is full.
      *
+     * @return true if queued, false if dropped
      * @throws IllegalStateException before {@code TUNSETIFF} or after close
      */
-    public void addRawToReadBuffer(byte[] packet) {
-        queueForReading(packet.clone(), false);
+    public boolean addRawToReadBuffer(byte[] packet) {
+        return queueForReading(packet.clone(), false);
     }
 
     /** {@link #addRawToReadBuffer(byte[])} with the readable bytes of {@code packet} (not released). */
-    public void addRawToReadBuffer(ByteBuf packet) {
-        queueForReading(ByteBufUtil.getBytes(packet), false);
+    public boolean addRawToReadBuffer(ByteBuf packet) {
+        return queueForReading(ByteBufUtil.getBytes(packet), false);
+    }
+
+    /** How many packets the read buffer holds before more are dropped. */
+    public int readQueueLimit() {
+        synchronized (lock) {
+            return readQueueLimit;
+        }
+    }
+
+    /**
+     * Bounds the read buffer to {@code packets} (default {@link #UNBOUNDED}, as in Twisted; the
+     * kernel's is the device's {@code txqueuelen}, {@link #KERNEL_TX_QUEUE_LEN} by default):
+     * packets queued beyond it are dropped and counted in {@link #readDrops()}.
+     */
+    public void setReadQueueLimit(int packets) {
+        if (packets < 0) {
+            throw new IllegalArgumentException("readQueueLimit: " + packets + " (expected >= 0)");
+        }
+        synchronized (lock) {
+            readQueueLimit = packets;
+        }
+    }
+
+    /** Packets dropped because the read buffer was full (the kernel's TX dropped counter). */
+    public long readDrops() {
+        synchronized (lock) {
+            return readDrops;
+        }
     }
 
     /** Packets waiting to be read. */
@@ -389,34 +455,41 @@ public class Tunnel implements MemoryFile {
      * the kernel.
      *
      * @throws ErrnoException EBADF after close; EBADFD before {@code TUNSETIFF}; EINVAL for a
-     *     {@code limit} below 1; when nothing is queued, EAGAIN or what
-     *     {@link #setEmptyReadError} chose (blocking tunnels: EAGAIN, see the class comment)
+     *     {@code limit} below 1; a {@linkplain #failNextRead one-shot failure} first; when
+     *     nothing is queued, EAGAIN or what {@link #setEmptyReadError} chose (blocking tunnels:
+     *     EAGAIN, see the class comment)
      */
     @Override
     public int read(ByteBuf destination, int limit) throws ErrnoException {
-        byte[] packet;
-        int mode;
-        boolean failEmpty = false;
-        Supplier<? extends Exception> failure = null;
-        int errno = 0;
+        Supplier<? extends Exception> injected;
+        byte[] packet = null;
+        int mode = 0;
+        Supplier<? extends Exception> emptyFailure = null;
+        int emptyErrno = 0;
         synchronized (lock) {
             checkUsable("read");
             if (limit < 1) {
                 throw new ErrnoException("read", Errno.EINVAL, "limit " + limit + " (expected >= 1)");
             }
-            packet = readBuffer.poll();
-            mode = tunnelMode;
-            if (packet == null) {
-                if (blocking()) {
-                    throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+            injected = nextReadFailures.poll();
+            if (injected == null) {
+                packet = readBuffer.poll();
+                mode = tunnelMode;
+                if (packet == null) {
+                    if (blocking()) {
+                        throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+                    }
+                    emptyFailure = emptyReadFailure;
+                    emptyErrno = emptyReadErrno;
                 }
-                failEmpty = true;
-                failure = emptyReadFailure;
-                errno = emptyReadErrno;
             }
         }
-        if (failEmpty) {
-            throw rethrow(emptyReadError(failure, errno));
+        // Suppliers are the test's code: run them with no lock held.
+        if (injected != null) {
+            throw rethrow(supplied(injected));
+        }
+        if (packet == null) {
+            throw rethrow(emptyReadError(emptyFailure, emptyErrno));
         }
         return copyOut(packet, mode, destination, limit);
     }
@@ -448,13 +521,18 @@ public class Tunnel implements MemoryFile {
      * {@code TUNSETIFF}: makes this file a TUN or TAP device, like the kernel. The argument is a
      * {@link Ifreq} of at least {@link Ifreq#SIZE} bytes; the assigned name is written back into
      * its name field. An empty name means {@code tun%d}/{@code tap%d}; a {@code %d} template gets
-     * the lowest unit whose name is free on this system; an explicit name is kept.
+     * the lowest unit whose name is free on this system; an explicit name is kept. With
+     * {@link TunIoctl#IFF_MULTI_QUEUE} several tunnels may take one explicit name, each a queue of
+     * the device; as in the kernel the device features ({@code IFF_NO_PI}, ...) of the last
+     * TUNSETIFF then apply to every queue.
      *
      * @throws ErrnoException EINVAL for another request, a short argument, a name that is not
      *     NUL-terminated within 16 bytes or that the kernel refuses, flags with neither
-     *     {@code IFF_TUN} nor {@code IFF_TAP}, or {@code IFF_VNET_HDR}/{@code IFF_MULTI_QUEUE}
-     *     (not modelled in memory); EEXIST when already attached; EBUSY when an open tunnel of
-     *     this system has the name; ENFILE when a template has no free unit; EBADF after close
+     *     {@code IFF_TUN} nor {@code IFF_TAP}, {@code IFF_VNET_HDR} (not modelled in memory), or,
+     *     for a name in use, the other device type or a different {@code IFF_MULTI_QUEUE};
+     *     EBUSY for a name in use without {@code IFF_MULTI_QUEUE} or with
+     *     {@code IFF_TUN_EXCL}; EEXIST when already attached; ENFILE when a template has no free
+     *     unit; EBADF after close
      */
     @Override
     public void ioctl(long request, byte[] argument) throws ErrnoException {
@@ -476,9 +554,9 @@ public class Tunnel implements MemoryFile {
             throw new ErrnoException(operation, Errno.EINVAL,
                     "flags 0x" + Integer.toHexString(flags) + " have neither IFF_TUN nor IFF_TAP");
         }
-        if ((flags & (TunIoctl.IFF_VNET_HDR | TunIoctl.IFF_MULTI_QUEUE)) != 0) {
+        if ((flags & TunIoctl.IFF_VNET_HDR) != 0) {
             throw new ErrnoException(operation, Errno.EINVAL,
-                    "IFF_VNET_HDR and IFF_MULTI_QUEUE are not modelled by the in-memory tunnel");
+                    "IFF_VNET_HDR (virtio headers, offloads) is not modelled by the in-memory tunnel");
         }
         String template = requested.isEmpty() ? InterfaceNames.defaultTemplate(isTap(flags)) : requested;
         InterfaceNames.checkValid(template);
@@ -504,13 +582,14 @@ public class Tunnel implements MemoryFile {
 
     /**
      * True when a read would not fail with EAGAIN: a packet is queued, the file is closed or not
-     * yet attached (the read fails with EBADF/EBADFD, as epoll reports EPOLLERR), or an
+     * yet attached (the read fails with EBADF/EBADFD, as epoll reports EPOLLERR), a
+     * {@linkplain #failNextRead one-shot failure} is waiting, or an
      * {@linkplain #setEmptyReadError empty-read error} other than EAGAIN/EINTR is armed.
      */
     @Override
     public boolean isReadable() {
         synchronized (lock) {
-            if (closed || !attached || !readBuffer.isEmpty()) {
+            if (closed || !attached || !readBuffer.isEmpty() || !nextReadFailures.isEmpty()) {
                 return true;
             }
             return !blocking() && (emptyReadFailure != null
@@ -550,6 +629,16 @@ public class Tunnel implements MemoryFile {
         }
     }
 
+    /**
+     * Another queue of this device took the features of its TUNSETIFF: like the kernel's
+     * {@code tun->flags}, they are the device's, so every queue follows.
+     */
+    void adoptDeviceFeatures(int flags) {
+        synchronized (lock) {
+            tunnelMode = (tunnelMode & ~DEVICE_FEATURES) | (flags & DEVICE_FEATURES);
+        }
+    }
+
     /** The written packets themselves (not copies), oldest first, for {@link UdpReceiver} to scan. */
     List<byte[]> writtenPackets() {
         synchronized (lock) {
@@ -574,7 +663,7 @@ public class Tunnel implements MemoryFile {
 
     // ---- internals ----
 
-    private void queueForReading(byte[] packet, boolean frameIfTap) {
+    private boolean queueForReading(byte[] packet, boolean frameIfTap) {
         if (packet.length == 0) {
             throw new IllegalArgumentException("a packet has at least one byte");
         }
@@ -585,9 +674,14 @@ public class Tunnel implements MemoryFile {
             if (!attached) {
                 throw new IllegalStateException("tunnel is not a device yet: TUNSETIFF first");
             }
+            if (readBuffer.size() >= readQueueLimit) {
+                readDrops++;
+                return false;
+            }
             readBuffer.add(frameIfTap && isTap(tunnelMode) ? broadcastEthernetFrame(packet) : packet);
         }
         fireReadinessListener();
+        return true;
     }
 
     private int writePacket(byte[] packet) throws ErrnoException {
@@ -675,7 +769,10 @@ public class Tunnel implements MemoryFile {
         }
     }
 
-    /** The version nibble every IP header starts with (same place in IPv4 and IPv6). */
+    /**
+     * The version nibble every IP header starts with (same place in IPv4 and IPv6), read with
+     * the codec's accessor so the header layout lives in one place.
+     */
     private static int ipVersion(byte[] packet) {
         ByteBuf view = Unpooled.wrappedBuffer(packet, 0, 1);
         try {
@@ -698,20 +795,26 @@ public class Tunnel implements MemoryFile {
     }
 
     private static Exception emptyReadError(Supplier<? extends Exception> failure, int errno) {
-        if (failure == null) {
-            if (errno == Errno.EAGAIN) {
-                return ErrnoException.wouldBlock("read");
-            }
-            if (errno == Errno.EINTR) {
-                return ErrnoException.interrupted("read");
-            }
-            return new ErrnoException("read", errno, "empty-read error set by the test");
+        return failure == null ? errnoException(errno) : supplied(failure);
+    }
+
+    /** A read failure with {@code errno}: stackless for the flow-control ones, as the SPI asks. */
+    private static ErrnoException errnoException(int errno) {
+        if (errno == Errno.EAGAIN) {
+            return ErrnoException.wouldBlock("read");
         }
+        if (errno == Errno.EINTR) {
+            return ErrnoException.interrupted("read");
+        }
+        return new ErrnoException("read", errno, "failure injected by the test");
+    }
+
+    private static Exception supplied(Supplier<? extends Exception> failure) {
         Exception supplied = failure.get();
         if (supplied instanceof ErrnoException || supplied instanceof RuntimeException) {
             return supplied;
         }
-        return new IllegalStateException("empty-read failure must be an ErrnoException or a RuntimeException, not "
+        return new IllegalStateException("an injected read failure must be an ErrnoException or a RuntimeException, not "
                 + supplied, supplied);
     }
 
@@ -765,7 +868,7 @@ public class Tunnel implements MemoryFile {
         }
     }
 
-    private static boolean isTap(int mode) {
+    static boolean isTap(int mode) {
         return (mode & TunIoctl.IFF_TUN) == 0 && (mode & TunIoctl.IFF_TAP) != 0;
     }
 

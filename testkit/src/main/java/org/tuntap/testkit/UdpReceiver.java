@@ -119,13 +119,12 @@ public final class UdpReceiver {
                 if (buf.readableBytes() < PiHeader.LENGTH) {
                     return null;
                 }
-                boolean tap = (mode & TunIoctl.IFF_TUN) == 0;
-                if (!tap && PiHeader.proto(buf, buf.readerIndex()) != EtherType.IPV4) {
+                if (!Tunnel.isTap(mode) && PiHeader.proto(buf, buf.readerIndex()) != EtherType.IPV4) {
                     return null;
                 }
                 buf.skipBytes(PiHeader.LENGTH);
             }
-            if ((mode & TunIoctl.IFF_TUN) == 0) {
+            if (Tunnel.isTap(mode)) {
                 if (buf.readableBytes() < EthernetHeader.LENGTH
                         || EthernetHeader.outerType(buf, buf.readerIndex()) != EtherType.IPV4) {
                     return null;

@@ -15,7 +15,6 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -212,7 +211,7 @@ class MemoryIoSystemTest {
         assertSame(tunnel, system.pollable(fd));
         system.close(fd);
         assertThrows(IllegalArgumentException.class, () -> system.getTunnel(fd));
-        assertNull(system.pollable(fd));
+        assertThrows(IllegalArgumentException.class, () -> system.pollable(fd));
         assertTrue(tunnel.isClosed());
     }
 

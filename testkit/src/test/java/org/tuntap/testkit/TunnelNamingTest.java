@@ -221,11 +221,63 @@ class TunnelNamingTest {
     }
 
     @Test
-    void offloadAndMultiQueueFlagsAreRefusedAsNotModelled() throws ErrnoException {
+    void virtioHeadersAreRefusedAsNotModelled() throws ErrnoException {
         int fd = openFd();
         ErrnoException e = setIffFails(Errno.EINVAL, fd, Ifreq.encode("tun%d", TUN | TunIoctl.IFF_VNET_HDR));
         assertTrue(e.getMessage().contains("not modelled"), e.getMessage());
-        setIffFails(Errno.EINVAL, fd, Ifreq.encode("tun%d", TUN | TunIoctl.IFF_MULTI_QUEUE));
+        assertFalse(system.tunnel(fd).isAttached());
+    }
+
+    @Test
+    void multiQueueTunnelsShareOneNameAsQueuesOfOneDevice() throws ErrnoException {
+        int mq = TUN | TunIoctl.IFF_MULTI_QUEUE;
+        int first = openFd();
+        int second = openFd();
+        assertEquals("mq0", setIff(first, "mq0", mq));
+        assertEquals("mq0", setIff(second, "mq0", mq));
+        assertEquals("mq0", system.tunnel(second).name());
+        system.tunnel(first).addToReadBuffer(Tunnels.ipv4(20));
+        assertEquals(0, system.tunnel(second).readBufferSize(), "each queue has its own packets");
+        assertEquals("mq1", setIff(openFd(), "mq%d", mq), "a template still makes a new device");
+    }
+
+    @Test
+    void aNewQueuesFeaturesApplyToTheWholeDeviceAsInTheKernel() throws ErrnoException {
+        int first = openFd();
+        setIff(first, "mq0", TunIoctl.IFF_TUN | TunIoctl.IFF_MULTI_QUEUE);
+        assertTrue(system.tunnel(first).hasPacketInformation());
+        setIff(openFd(), "mq0", TunIoctl.IFF_TUN | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NO_PI);
+        assertFalse(system.tunnel(first).hasPacketInformation());
+        assertEquals(TunIoctl.IFF_TUN | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NO_PI, system.tunnel(first).tunnelMode());
+    }
+
+    @Test
+    void joiningAnExistingDeviceFollowsTheKernelsChecks() throws ErrnoException {
+        int mq = TUN | TunIoctl.IFF_MULTI_QUEUE;
+        setIff(openFd(), "mq0", mq);
+        int fd = openFd();
+        setIffFails(Errno.EINVAL, fd, Ifreq.encode("mq0", TUN));
+        setIffFails(Errno.EINVAL, fd, Ifreq.encode("mq0", TAP | TunIoctl.IFF_MULTI_QUEUE));
+        setIffFails(Errno.EBUSY, fd, Ifreq.encode("mq0", mq | TunIoctl.IFF_TUN_EXCL));
+        assertFalse(system.tunnel(fd).isAttached());
+
+        setIff(openFd(), "single", TUN);
+        setIffFails(Errno.EINVAL, fd, Ifreq.encode("single", mq));
+        setIffFails(Errno.EINVAL, fd, Ifreq.encode("single", TAP));
+        assertEquals("fresh", setIff(fd, "fresh", TUN | TunIoctl.IFF_TUN_EXCL), "IFF_TUN_EXCL for a new name is fine");
+    }
+
+    @Test
+    void aDeviceNameIsFreeOnceItsLastQueueCloses() throws ErrnoException {
+        int mq = TUN | TunIoctl.IFF_MULTI_QUEUE;
+        int first = openFd();
+        int second = openFd();
+        setIff(first, "mq0", mq);
+        setIff(second, "mq0", mq);
+        system.close(first);
+        setIffFails(Errno.EINVAL, openFd(), Ifreq.encode("mq0", TUN));
+        system.close(second);
+        assertEquals("mq0", setIff(openFd(), "mq0", TUN));
     }
 
     @Test

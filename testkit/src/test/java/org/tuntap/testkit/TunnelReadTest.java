@@ -205,6 +205,36 @@ class TunnelReadTest {
     }
 
     @Test
+    void aFullReadBufferDropsAndCountsPacketsAsTheKernelDoes() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        assertEquals(Tunnel.UNBOUNDED, tunnel.readQueueLimit());
+        tunnel.setReadQueueLimit(2);
+        assertTrue(tunnel.addToReadBuffer(ipv4(20)));
+        assertTrue(tunnel.addRawToReadBuffer(ipv4(21)));
+        assertFalse(tunnel.addToReadBuffer(ipv4(22)));
+        assertFalse(tunnel.addRawToReadBuffer(ipv4(23)));
+        assertEquals(2, tunnel.readDrops());
+        assertEquals(2, tunnel.readBufferSize());
+        assertArrayEquals(ipv4(20), tunnel.read(100));
+        assertTrue(tunnel.addToReadBuffer(ipv4(24)), "reading made room");
+        assertArrayEquals(ipv4(21), tunnel.read(100));
+        assertArrayEquals(ipv4(24), tunnel.read(100));
+        assertEquals(2, tunnel.readDrops());
+        assertThrows(IllegalArgumentException.class, () -> tunnel.setReadQueueLimit(-1));
+    }
+
+    @Test
+    void aDroppedPacketWakesNoOne() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        tunnel.setReadQueueLimit(0);
+        int[] wakeUps = new int[1];
+        tunnel.setReadinessListener(() -> wakeUps[0]++);
+        assertFalse(tunnel.addToReadBuffer(ipv4(20)));
+        assertEquals(0, wakeUps[0]);
+        assertFalse(tunnel.isReadable());
+    }
+
+    @Test
     void queuedPacketsAreCopiesOfTheCallersBytes() throws ErrnoException {
         Tunnel tunnel = Tunnels.attached(system, TUN);
         byte[] datagram = ipv4(20);
@@ -322,6 +352,32 @@ class TunnelReadTest {
         tunnel.addToReadBuffer(ipv4(20));
         assertArrayEquals(ipv4(20), tunnel.read(100));
         assertEquals(Errno.EINTR, assertThrows(ErrnoException.class, () -> tunnel.read(100)).errno());
+    }
+
+    @Test
+    void aOneShotFailureFailsTheNextReadOnlyAndKeepsQueuedPackets() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        tunnel.addToReadBuffer(ipv4(20));
+        tunnel.failNextRead(Errno.EIO);
+        ErrnoException e = assertThrows(ErrnoException.class, () -> tunnel.read(100));
+        assertEquals(Errno.EIO, e.errno());
+        assertArrayEquals(ipv4(20), tunnel.read(100), "the packet waited");
+        assertEquals(Errno.EAGAIN, assertThrows(ErrnoException.class, () -> tunnel.read(100)).errno());
+    }
+
+    @Test
+    void oneShotFailuresMakeTheTunnelReadableUntilUsed() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TUN);
+        RuntimeException boom = new IllegalStateException("boom");
+        tunnel.failNextRead(() -> boom);
+        tunnel.failNextRead(Errno.EINTR);
+        assertTrue(tunnel.isReadable());
+        assertSame(boom, assertThrows(IllegalStateException.class, () -> tunnel.read(100)));
+        assertTrue(tunnel.isReadable());
+        ErrnoException interrupted = assertThrows(ErrnoException.class, () -> tunnel.read(100));
+        assertTrue(interrupted.isInterrupted());
+        assertEquals(0, interrupted.getStackTrace().length);
+        assertFalse(tunnel.isReadable());
     }
 
     @Test

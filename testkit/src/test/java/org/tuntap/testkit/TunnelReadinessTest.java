@@ -108,6 +108,8 @@ class TunnelReadinessTest {
         assertEquals(3, wakeUps.get());
         tunnel.resetEmptyReadError();
         assertEquals(4, wakeUps.get());
+        tunnel.failNextRead(Errno.EIO);
+        assertEquals(5, wakeUps.get());
     }
 
     @Test
@@ -127,14 +129,15 @@ class TunnelReadinessTest {
 
     @Test
     void theListenerRunsOnTheChangingThreadWithNoLockHeld() throws Exception {
-        Tunnel tunnel = Tunnels.attached(system, TUN);
+        int fd = Tunnels.open(system, "tun%d", TUN);
+        Tunnel tunnel = system.tunnel(fd);
         AtomicReference<Thread> listenerThread = new AtomicReference<>();
         AtomicReference<Boolean> otherThreadGotIn = new AtomicReference<>();
         tunnel.setReadinessListener(() -> {
             listenerThread.set(Thread.currentThread());
             // An event loop thread asking for readiness must not be stuck behind our lock.
-            Thread loop = new Thread(() -> otherThreadGotIn.set(tunnel.isReadable() && system.pollable(
-                    system.tunnels().indexOf(tunnel) + MemoryIoSystem.FIRST_FD) == tunnel));
+            Thread loop = new Thread(() -> otherThreadGotIn.set(
+                    system.pollable(fd) == tunnel && tunnel.isReadable() && tunnel.readBufferSize() == 1));
             loop.start();
             try {
                 loop.join(TimeUnit.SECONDS.toMillis(10));
