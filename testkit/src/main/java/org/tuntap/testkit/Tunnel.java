@@ -290,7 +290,7 @@ public final class Tunnel implements MemoryFile {
     /**
      * Queues an IP datagram for a later {@link #read}, as if the network had routed it to this
      * device. In TAP mode it is first wrapped in Ethernet: destination {@code ff:ff:ff:ff:ff:ff},
-     * source {@code 00:00:00:00:00:00}, ethertype 0x0800, or 0x86DD when the datagram's version
+     * source {@link #NETWORK_MAC}, ethertype 0x0800, or 0x86DD when the datagram's version
      * is 6. Wakes the readiness listener. When the read buffer already holds its
      * {@linkplain #setReadQueueLimit limit} the packet is dropped and counted instead, as the
      * kernel drops packets for a reader that does not keep up.
@@ -782,11 +782,19 @@ public final class Tunnel implements MemoryFile {
         }
     }
 
+    /**
+     * The source MAC of frames {@link #addToReadBuffer} makes in TAP mode: the network's side of
+     * the device. Twisted uses {@code 00:00:00:00:00:00}, which no real sender has and which ARP
+     * rightly refuses to learn, so a TAP application could never answer; this is the first
+     * documentation MAC (RFC 7042) instead.
+     */
+    public static final MacAddress NETWORK_MAC = MacAddress.parse("00:00:5e:00:53:01");
+
     private static byte[] broadcastEthernetFrame(byte[] datagram) {
         ByteBuf frame = Unpooled.buffer(EthernetHeader.LENGTH + datagram.length);
         try {
             int etherType = ipVersion(datagram) == 6 ? EtherType.IPV6 : EtherType.IPV4;
-            EthernetHeader.set(frame, 0, MacAddress.BROADCAST.bits(), MacAddress.ZERO.bits(), etherType);
+            EthernetHeader.set(frame, 0, MacAddress.BROADCAST.bits(), NETWORK_MAC.bits(), etherType);
             frame.writerIndex(EthernetHeader.LENGTH).writeBytes(datagram);
             return ByteBufUtil.getBytes(frame);
         } finally {
