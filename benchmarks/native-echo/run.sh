@@ -64,7 +64,7 @@ for size in 64 1400; do
     "$out/loadgen" "$target" 7 "$size" "$window" 2 warmup >/dev/null # JIT and caches
     line=$("$out/loadgen" "$target" 7 "$size" "$window" "$seconds" "$impl")
     echo "$line"
-    kill -INT "$pid"; wait "$pid" || true
+    kill -TERM "$pid"; wait "$pid" || true
     pps[$impl-$size]=$(sed -n 's/.* pps=\([0-9]*\).*/\1/p' <<<"$line")
   done
   ratio=$(awk -v n="${pps[netty-$size]}" -v c="${pps[c-$size]}" 'BEGIN { printf "%.3f", (c > 0 ? n / c : 0) }')
