@@ -41,7 +41,8 @@ target=198.51.100.2
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), kernel $(uname -r), $(date -u +%F)"
 echo "load: $window datagrams in flight for ${seconds}s per run, to $target:7 through $device"
 
-start_echo() { # $1 = c|netty; prints the pid once the echo is ready
+echo_pid=""
+start_echo() { # $1 = c|netty; sets echo_pid once the echo is ready
   local log="$out/$1.log"
   if [ "$1" = c ]; then
     "$out/c-echo" "$device" >"$log" 2>&1 &
@@ -50,7 +51,7 @@ start_echo() { # $1 = c|netty; prints the pid once the echo is ready
   fi
   local pid=$!
   for _ in $(seq 1 100); do
-    if grep -q -e 'ready' -e 'echoing' "$log"; then echo "$pid"; return; fi
+    if grep -q -e 'ready' -e 'echoing' "$log"; then echo_pid=$pid; return; fi
     kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
     sleep 0.1
   done
@@ -60,11 +61,11 @@ start_echo() { # $1 = c|netty; prints the pid once the echo is ready
 declare -A pps
 for size in 64 1400; do
   for impl in c netty; do
-    pid=$(start_echo "$impl")
+    start_echo "$impl"
     "$out/loadgen" "$target" 7 "$size" "$window" 2 warmup >/dev/null # JIT and caches
     line=$("$out/loadgen" "$target" 7 "$size" "$window" "$seconds" "$impl")
     echo "$line"
-    kill -TERM "$pid"; wait "$pid" || true
+    kill -TERM "$echo_pid"; wait "$echo_pid" || true
     pps[$impl-$size]=$(sed -n 's/.* pps=\([0-9]*\).*/\1/p' <<<"$line")
   done
   ratio=$(awk -v n="${pps[netty-$size]}" -v c="${pps[c-$size]}" 'BEGIN { printf "%.3f", (c > 0 ? n / c : 0) }')
