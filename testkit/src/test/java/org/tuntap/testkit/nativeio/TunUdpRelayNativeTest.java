@@ -43,8 +43,8 @@ class TunUdpRelayNativeTest {
     private static final InetSocketAddress TUNNEL_SERVICE = new InetSocketAddress(APP, 4000);
     /**
      * Payload sizes through the tunnel; from 1, because Netty's datagram channels drop an empty
-     * datagram instead of sending it. The way back, into the tunnel, uses other sizes (7 bytes more,
-     * up to the 1472 an MTU of 1500 allows), so a reply cannot pass for the request.
+     * datagram instead of sending it. The way back, into the tunnel, carries 7 bytes more (at most
+     * the 1472 an MTU of 1500 allows).
      */
     private static final int[] SIZES = {1, 100, 1000, 1472};
 
