@@ -22,8 +22,8 @@ import org.tuntap.codec.udp.UdpPackets;
 import org.tuntap.testkit.UdpReceiver;
 import org.tuntap.testkit.contract.ChannelEvents.Event;
 import org.tuntap.testkit.contract.ChannelEvents.Kind;
-import org.tuntap.testkit.nativeio.NativeDevices;
 import org.tuntap.testkit.support.DatagramEcho;
+import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelOption;
 
@@ -100,10 +100,10 @@ public abstract class TunChannelContractTest {
     void anEchoThroughTheCodecsIsByteExact() throws Exception {
         DatagramEcho echo = new DatagramEcho();
         fixture.bindConnected(fixture.bootstrap()
-                .handler(NativeDevices.pipeline(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(), echo))),
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(), echo))),
                 "ctr%d");
         for (int size : new int[] {0, 1, 2, 100, 1000, 1472}) {
-            byte[] payload = NativeDevices.payload(size);
+            byte[] payload = Pipelines.payload(size);
             fixture.inject(payload);
 
             DatagramEcho.Seen seen = echo.next();
@@ -180,7 +180,7 @@ public abstract class TunChannelContractTest {
     void aHandlerThatThrowsDoesNotStopReading() throws Exception {
         ChannelEvents events = new ChannelEvents();
         TunChannel channel = fixture.bindConnected(fixture.bootstrap()
-                .handler(NativeDevices.pipeline(ch -> ch.pipeline().addLast(new ThrowOnFirstPacket(), events))),
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(new ThrowOnFirstPacket(), events))),
                 "ctr%d");
 
         fixture.inject(bytes("makes the handler throw"));
@@ -235,7 +235,7 @@ public abstract class TunChannelContractTest {
         assertTrue(channel.isWritable());
         assertTrue(channel.bytesBeforeUnwritable() > 0);
 
-        byte[] payload = NativeDevices.payload(300); // over the high mark on its own
+        byte[] payload = Pipelines.payload(300); // over the high mark on its own
         ByteBuf packet = UdpPackets.build(UnpooledByteBufAllocator.DEFAULT, APP, fixture.kernelAddress(),
                 Unpooled.wrappedBuffer(payload));
         boolean writableWhileQueued = channel.eventLoop().submit(() -> {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunMode;
 import org.tuntap.transport.spi.Errno;
@@ -62,7 +63,7 @@ class AutoReadOffNativeTest {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0))) {
             for (int i = 1; i <= 3; i++) {
                 channel.read(); // interest on, one packet, interest off: three times over
-                byte[] payload = NativeDevices.payload(i);
+                byte[] payload = Pipelines.payload(i);
                 socket.send(new DatagramPacket(payload, payload.length, new InetSocketAddress(APP, 9)));
                 assertNotNull(recorder.packets.poll(5, TimeUnit.SECONDS), "read() number " + i + " got nothing");
             }

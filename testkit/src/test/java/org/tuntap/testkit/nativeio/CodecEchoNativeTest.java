@@ -15,6 +15,7 @@ import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.pi.PiCodec;
 import org.tuntap.codec.udp.UdpCodec;
 import org.tuntap.testkit.support.DatagramEcho;
+import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunMode;
 import org.tuntap.transport.linux.LinuxTun;
@@ -66,7 +67,7 @@ class CodecEchoNativeTest {
     void tunEchoesEveryPayloadSizeUpToTheMtu(boolean packetInfo) throws Exception {
         DatagramEcho echo = new DatagramEcho();
         TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, packetInfo)
-                .handler(NativeDevices.pipeline(ch -> {
+                .handler(Pipelines.of(ch -> {
                     ChannelPipeline p = ch.pipeline();
                     if (packetInfo) {
                         p.addLast(PiCodec.forTun());
@@ -92,7 +93,7 @@ class CodecEchoNativeTest {
         DatagramEcho echo = new DatagramEcho();
         ArpHandler arp = new ArpHandler(APP_MAC, List.of(APP));
         TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TAP, packetInfo)
-                .handler(NativeDevices.pipeline(ch -> {
+                .handler(Pipelines.of(ch -> {
                     ChannelPipeline p = ch.pipeline();
                     if (packetInfo) {
                         p.addLast(PiCodec.forTap());
@@ -128,7 +129,7 @@ class CodecEchoNativeTest {
     private static void echoEach(DatagramSocket socket, DatagramEcho echo, int... sizes) throws Exception {
         InetSocketAddress local = (InetSocketAddress) socket.getLocalSocketAddress();
         for (int size : sizes) {
-            byte[] payload = NativeDevices.payload(size);
+            byte[] payload = Pipelines.payload(size);
             socket.send(new DatagramPacket(payload, size, ECHO));
 
             DatagramEcho.Seen seen = echo.next();

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.udp.UdpCodec;
+import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunMode;
@@ -79,7 +80,7 @@ class MultiQueueNativeTest {
             for (int flow = 0; flow < FLOWS; flow++) {
                 DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0));
                 sockets.add(socket);
-                byte[] payload = NativeDevices.payload(flow);
+                byte[] payload = Pipelines.payload(flow);
                 socket.send(new java.net.DatagramPacket(payload, payload.length, SINK));
             }
             assertTrue(allArrived.await(5, TimeUnit.SECONDS),
@@ -102,7 +103,7 @@ class MultiQueueNativeTest {
     private static TunChannel bindQueue(EventLoop loop, ChannelHandler counter, String name) throws Exception {
         return NativeDevices.bind(NativeDevices.bootstrap(loop, TunMode.TUN, false)
                 .option(TunChannelOption.MULTI_QUEUE, true)
-                .handler(NativeDevices.pipeline(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(), counter))),
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(), counter))),
                 name);
     }
 

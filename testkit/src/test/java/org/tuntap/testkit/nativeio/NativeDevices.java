@@ -1,8 +1,6 @@
 package org.tuntap.testkit.nativeio;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
@@ -14,7 +12,6 @@ import org.tuntap.transport.linux.LinuxTun;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.function.Consumer;
 
 /** Native channels and devices for the end-to-end tests; documentation addresses only. */
 public final class NativeDevices {
@@ -36,16 +33,6 @@ public final class NativeDevices {
                 .option(TunChannelOption.PACKET_INFO, packetInfo);
     }
 
-    /** A handler that fills a new channel's pipeline. */
-    public static ChannelHandler pipeline(Consumer<TunChannel> fill) {
-        return new ChannelInitializer<TunChannel>() {
-            @Override
-            protected void initChannel(TunChannel channel) {
-                fill.accept(channel);
-            }
-        };
-    }
-
     /** Binds and waits: the channel on its device. */
     public static TunChannel bind(Bootstrap bootstrap, String name) throws InterruptedException {
         return (TunChannel) bootstrap.bind(new TunAddress(name)).sync().channel();
@@ -61,15 +48,6 @@ public final class NativeDevices {
         LinuxInterfaces interfaces = LinuxTun.interfaces();
         interfaces.setIpv4Address(name, KERNEL, PREFIX);
         interfaces.setUp(name, true);
-    }
-
-    /** {@code size} bytes of a pattern that differs per size and position. */
-    public static byte[] payload(int size) {
-        byte[] bytes = new byte[size];
-        for (int i = 0; i < size; i++) {
-            bytes[i] = (byte) (i * 31 + size);
-        }
-        return bytes;
     }
 
     private static Inet4Address address(String text) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.udp.UdpCodec;
+import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunMode;
 
@@ -78,7 +79,7 @@ class TunUdpRelayNativeTest {
             InetSocketAddress[] hostSide = new InetSocketAddress[1];
 
             tun[0] = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
-                    .handler(NativeDevices.pipeline(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(),
+                    .handler(Pipelines.of(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(),
                             new Relay(packet -> udp[0].writeAndFlush(
                                     new DatagramPacket(packet.content().retain(), peerAddress)))))),
                     "relay%d");
@@ -95,14 +96,14 @@ class TunUdpRelayNativeTest {
                 assertSame(tun[0].eventLoop(), udp[0].eventLoop(), "both channels on the one loop");
 
                 for (int size : SIZES) {
-                    byte[] outbound = NativeDevices.payload(size);
+                    byte[] outbound = Pipelines.payload(size);
                     host.send(new java.net.DatagramPacket(outbound, size, TUNNEL_SERVICE));
                     java.net.DatagramPacket atPeer = receive(peer, size);
                     assertArrayEquals(outbound, Arrays.copyOf(atPeer.getData(), atPeer.getLength()),
                             "tunnel to peer, " + size + " bytes");
                     assertEquals(udp[0].localAddress(), atPeer.getSocketAddress());
 
-                    byte[] inbound = NativeDevices.payload(Math.min(size + 7, 1472));
+                    byte[] inbound = Pipelines.payload(Math.min(size + 7, 1472));
                     peer.send(new java.net.DatagramPacket(inbound, inbound.length, udp[0].localAddress()));
                     java.net.DatagramPacket atHost = receive(host, inbound.length);
                     assertArrayEquals(inbound, Arrays.copyOf(atHost.getData(), atHost.getLength()),
