@@ -23,6 +23,7 @@ import org.tuntap.transport.linux.LinuxTun;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -142,7 +143,7 @@ class CodecEchoNativeTest {
             DatagramPacket reply = new DatagramPacket(buffer, buffer.length);
             socket.receive(reply);
             assertEquals(size, reply.getLength(), "echo of " + size + " bytes");
-            assertArrayEquals(payload, java.util.Arrays.copyOf(buffer, size));
+            assertArrayEquals(payload, Arrays.copyOf(buffer, size));
             assertEquals(ECHO, reply.getSocketAddress());
         }
     }

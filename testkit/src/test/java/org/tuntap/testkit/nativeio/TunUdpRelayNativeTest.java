@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -128,9 +129,9 @@ class TunUdpRelayNativeTest {
 
     /** Hands every datagram to the other side, noting the thread; the original is released. */
     private final class Relay extends SimpleChannelInboundHandler<DatagramPacket> {
-        private final java.util.function.Consumer<DatagramPacket> forward;
+        private final Consumer<DatagramPacket> forward;
 
-        Relay(java.util.function.Consumer<DatagramPacket> forward) {
+        Relay(Consumer<DatagramPacket> forward) {
             this.forward = forward;
         }
 
