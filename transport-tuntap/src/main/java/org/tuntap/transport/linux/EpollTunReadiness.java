@@ -28,6 +28,14 @@ final class EpollTunReadiness implements TunReadiness {
             | EpollIoOps.EPOLLRDHUP.value() | EPOLLHUP;
     private static final int WRITABLE = EpollIoOps.EPOLLOUT.value() | EpollIoOps.EPOLLERR.value() | EPOLLHUP;
     private static final EpollIoOps READ_AND_WRITE = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT);
+    /**
+     * "Neither read nor write", without {@link EpollIoOps#NONE}: Netty 4.2.18's registration
+     * takes an all-zero mask as "remove the fd from epoll" (epoll_ctl DEL) but still believes the
+     * fd is added, so the next interest (a {@code read()} with auto-read off) is an epoll_ctl MOD
+     * that fails with ENOENT. EPOLLET alone keeps the fd in the set with no interest; errors and
+     * hang-ups, which epoll always reports, then wake the loop once each instead of spinning.
+     */
+    private static final EpollIoOps NO_INTEREST = EpollIoOps.EPOLLET;
 
     private final ConcurrentMap<Integer, BorrowedFileDescriptor> lent = new ConcurrentHashMap<>();
 
@@ -48,7 +56,7 @@ final class EpollTunReadiness implements TunReadiness {
         if (read) {
             return write ? READ_AND_WRITE : EpollIoOps.EPOLLIN;
         }
-        return write ? EpollIoOps.EPOLLOUT : EpollIoOps.NONE;
+        return write ? EpollIoOps.EPOLLOUT : NO_INTEREST;
     }
 
     @Override
