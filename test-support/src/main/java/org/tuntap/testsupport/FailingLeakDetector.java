@@ -20,6 +20,12 @@ public final class FailingLeakDetector<T> extends ResourceLeakDetector<T> {
         super(resourceType, samplingInterval);
     }
 
+    /** The constructor Netty looks for first. */
+    @SuppressWarnings("deprecation")
+    public FailingLeakDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
+        super(resourceType, samplingInterval, maxActive);
+    }
+
     @Override
     protected void reportTracedLeak(String resourceType, String records) {
         super.reportTracedLeak(resourceType, records);

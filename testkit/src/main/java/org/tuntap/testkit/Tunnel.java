@@ -1,0 +1,783 @@
+package org.tuntap.testkit;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import org.tuntap.codec.EtherType;
+import org.tuntap.codec.ethernet.EthernetHeader;
+import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.ipv4.Ipv4Header;
+import org.tuntap.codec.pi.PiHeader;
+import org.tuntap.transport.spi.Errno;
+import org.tuntap.transport.spi.ErrnoException;
+import org.tuntap.transport.spi.Ifreq;
+import org.tuntap.transport.spi.OpenFlags;
+import org.tuntap.transport.spi.TunIoctl;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * One open TUN/TAP file of a {@link MemoryIoSystem}: the in-memory stand-in for an fd on
+ * {@code /dev/net/tun} (Twisted's {@code twisted.pair.testing.Tunnel}), with the kernel's bytes.
+ *
+ * <p>The test side queues packets for the program to read ({@link #addToReadBuffer}) and takes
+ * out what the program wrote ({@link #takeWritten}); the program side uses {@link #read} and
+ * {@link #write}, normally through {@link MemoryIoSystem}. Reads and writes behave like the
+ * kernel's: one packet per call, a 4-byte PI header unless {@link TunIoctl#IFF_NO_PI}, a
+ * truncated read marked {@link TunIoctl#TUN_PKT_STRIP} with the rest of the packet lost.
+ *
+ * <p><b>Blocking:</b> a tunnel opened without {@link OpenFlags#O_NONBLOCK} refuses to wait: a
+ * read of an empty read buffer (or a write over the {@link #setWriteCapacity write capacity})
+ * fails at once with {@code EAGAIN} and a detail saying blocking I/O is not supported in memory.
+ *
+ * <p><b>Threads:</b> every method is safe to call from any thread (the test thread queues packets
+ * while an event loop reads). State sits behind one lock; the readiness listener runs after the
+ * lock is released, on the thread that made the change.
+ *
+ * <p><b>Buffers:</b> packets are stored as private {@code byte[]} copies, so nothing here holds a
+ * reference-counted buffer. Methods taking a {@link ByteBuf} copy its readable bytes and leave
+ * its indexes and its ownership with the caller.
+ */
+public class Tunnel implements MemoryFile {
+
+    /**
+     * The default {@link #setSendBufferSize send buffer size}: the largest IPv4 datagram plus an
+     * Ethernet and a PI header, so like the kernel (whose TUN socket buffer is unlimited) it
+     * takes any packet a TUN/TAP device can carry.
+     */
+    public static final int DEFAULT_SEND_BUFFER_SIZE =
+            Ipv4Header.MAX_TOTAL_LENGTH + EthernetHeader.LENGTH + TunIoctl.PI_HEADER_LENGTH;
+    /** Twisted's {@code Tunnel.SEND_BUFFER_SIZE}, for tests of a writer's ENOBUFS handling. */
+    public static final int TWISTED_SEND_BUFFER_SIZE = 1024;
+    /** A {@link #setWriteCapacity write capacity} that never fills (the default). */
+    public static final int UNBOUNDED = Integer.MAX_VALUE;
+
+    private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
+
+    private final MemoryIoSystem system;
+    private final int openFlags;
+    private final Object lock = new Object();
+    private volatile Runnable readinessListener;
+
+    // Guarded by lock.
+    private final ArrayDeque<byte[]> readBuffer = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> writeBuffer = new ArrayDeque<>();
+    private boolean closed;
+    private boolean attached;
+    private int tunnelMode;
+    private String requestedName;
+    private String name;
+    private int pendingSignals;
+    private int sendBufferSize = DEFAULT_SEND_BUFFER_SIZE;
+    private int writeCapacity = UNBOUNDED;
+    private int emptyReadErrno = Errno.EAGAIN;
+    private Supplier<? extends Exception> emptyReadFailure;
+
+    /**
+     * A tunnel file as {@code open} makes it; it becomes a TUN or TAP device with
+     * {@code TUNSETIFF} ({@link #ioctl}). Usually made by {@link MemoryIoSystem#open}.
+     *
+     * @param system the system whose interface names this tunnel's name must not clash with
+     * @param openFlags the {@link OpenFlags} bits given to {@code open}
+     */
+    public Tunnel(MemoryIoSystem system, int openFlags) {
+        this.system = Objects.requireNonNull(system, "system");
+        this.openFlags = openFlags;
+    }
+
+    // ---- what open and TUNSETIFF set ----
+
+    /** The {@link OpenFlags} bits the file was opened with. */
+    public int openFlags() {
+        return openFlags;
+    }
+
+    /** True unless opened with {@link OpenFlags#O_NONBLOCK}. */
+    public boolean blocking() {
+        return (openFlags & OpenFlags.O_NONBLOCK) == 0;
+    }
+
+    /** True iff opened with {@link OpenFlags#O_CLOEXEC}. */
+    public boolean closeOnExec() {
+        return (openFlags & OpenFlags.O_CLOEXEC) != 0;
+    }
+
+    /** Whether {@code TUNSETIFF} has made this file a device. */
+    public boolean isAttached() {
+        synchronized (lock) {
+            return attached;
+        }
+    }
+
+    /** The flags given to {@code TUNSETIFF} ({@link TunIoctl}'s {@code IFF_*}), 0 before it. */
+    public int tunnelMode() {
+        synchronized (lock) {
+            return tunnelMode;
+        }
+    }
+
+    /** Whether the device is TAP (Ethernet frames); {@code IFF_TUN} wins when both are given. */
+    public boolean isTap() {
+        synchronized (lock) {
+            return isTap(tunnelMode);
+        }
+    }
+
+    /** Whether reads and writes carry the 4-byte PI header (no {@link TunIoctl#IFF_NO_PI}). */
+    public boolean hasPacketInformation() {
+        synchronized (lock) {
+            return hasPacketInformation(tunnelMode);
+        }
+    }
+
+    /** The name asked for in {@code TUNSETIFF} ({@code ""} to let the kernel choose); null before. */
+    public String requestedName() {
+        synchronized (lock) {
+            return requestedName;
+        }
+    }
+
+    /** The interface name assigned by {@code TUNSETIFF}, such as {@code tun0}; null before. */
+    public String name() {
+        synchronized (lock) {
+            return name;
+        }
+    }
+
+    /** Whether the fd has been closed. */
+    public boolean isClosed() {
+        synchronized (lock) {
+            return closed;
+        }
+    }
+
+    // ---- test controls ----
+
+    /** Signals that will interrupt the next writes: each one makes one write fail with EINTR. */
+    public int pendingSignals() {
+        synchronized (lock) {
+            return pendingSignals;
+        }
+    }
+
+    public void setPendingSignals(int pendingSignals) {
+        if (pendingSignals < 0) {
+            throw new IllegalArgumentException("pendingSignals: " + pendingSignals + " (expected >= 0)");
+        }
+        synchronized (lock) {
+            this.pendingSignals = pendingSignals;
+        }
+    }
+
+    /** The largest write accepted; a larger one fails with ENOBUFS. */
+    public int sendBufferSize() {
+        synchronized (lock) {
+            return sendBufferSize;
+        }
+    }
+
+    /** See {@link #DEFAULT_SEND_BUFFER_SIZE} and {@link #TWISTED_SEND_BUFFER_SIZE}. */
+    public void setSendBufferSize(int sendBufferSize) {
+        if (sendBufferSize < 1) {
+            throw new IllegalArgumentException("sendBufferSize: " + sendBufferSize + " (expected >= 1)");
+        }
+        synchronized (lock) {
+            this.sendBufferSize = sendBufferSize;
+        }
+    }
+
+    /** How many written packets the write buffer holds before writes fail with EAGAIN. */
+    public int writeCapacity() {
+        synchronized (lock) {
+            return writeCapacity;
+        }
+    }
+
+    /**
+     * Bounds the write buffer to {@code packets} (default {@link #UNBOUNDED}): while it holds
+     * that many, writes fail with EAGAIN and {@link #isWritable()} is false, until the test takes
+     * packets out. Wakes the readiness listener, since writability may have changed.
+     */
+    public void setWriteCapacity(int packets) {
+        if (packets < 0) {
+            throw new IllegalArgumentException("writeCapacity: " + packets + " (expected >= 0)");
+        }
+        synchronized (lock) {
+            writeCapacity = packets;
+        }
+        fireReadinessListener();
+    }
+
+    /**
+     * What a non-blocking read of an empty read buffer fails with, as an errno: {@link
+     * Errno#EAGAIN} (the default, also {@link Errno#EWOULDBLOCK}), {@link Errno#EINTR}, or any other
+     * (a device in an error state). Stays until changed. An errno other than EAGAIN and EINTR makes
+     * the tunnel {@linkplain #isReadable() readable}, as epoll reports an fd in an error state, so
+     * a level-triggered reader is woken until the test changes it back.
+     */
+    public void setEmptyReadError(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno: " + errno + " (expected > 0)");
+        }
+        synchronized (lock) {
+            emptyReadErrno = errno;
+            emptyReadFailure = null;
+        }
+        fireReadinessListener();
+    }
+
+    /**
+     * Makes a non-blocking read of an empty read buffer throw what {@code failure} supplies: an
+     * {@link ErrnoException} or a {@link RuntimeException} (anything else is reported as an
+     * {@link IllegalStateException} naming it). The tunnel then counts as readable, like an fd in
+     * an error state (see {@link #setEmptyReadError(int)}).
+     */
+    public void setEmptyReadError(Supplier<? extends Exception> failure) {
+        Objects.requireNonNull(failure, "failure");
+        synchronized (lock) {
+            emptyReadFailure = failure;
+        }
+        fireReadinessListener();
+    }
+
+    /** Back to the default: an empty non-blocking read fails with EAGAIN. */
+    public void resetEmptyReadError() {
+        setEmptyReadError(Errno.EAGAIN);
+    }
+
+    // ---- the test's side of the buffers ----
+
+    /**
+     * Queues an IP datagram for a later {@link #read}, as if the network had routed it to this
+     * device. In TAP mode it is first wrapped in Ethernet: destination {@code ff:ff:ff:ff:ff:ff},
+     * source {@code 00:00:00:00:00:00}, ethertype 0x0800, or 0x86DD when the datagram's version
+     * is 6. Wakes the readiness listener.
+     *
+     * @throws IllegalStateException before {@code TUNSETIFF} or after close
+     */
+    public void addToReadBuffer(byte[] datagram) {
+        queueForReading(datagram.clone(), true);
+    }
+
+    /** {@link #addToReadBuffer(byte[])} with the readable bytes of {@code datagram} (not released). */
+    public void addToReadBuffer(ByteBuf datagram) {
+        queueForReading(ByteBufUtil.getBytes(datagram), true);
+    }
+
+    /**
+     * Queues exactly {@code packet} for a later {@link #read}, without framing: for an Ethernet
+     * frame (ARP, say) on a TAP device, or a malformed packet. Wakes the readiness listener.
+     *
+     * @throws IllegalStateException before {@code TUNSETIFF} or after close
+     */
+    public void addRawToReadBuffer(byte[] packet) {
+        queueForReading(packet.clone(), false);
+    }
+
+    /** {@link #addRawToReadBuffer(byte[])} with the readable bytes of {@code packet} (not released). */
+    public void addRawToReadBuffer(ByteBuf packet) {
+        queueForReading(ByteBufUtil.getBytes(packet), false);
+    }
+
+    /** Packets waiting to be read. */
+    public int readBufferSize() {
+        synchronized (lock) {
+            return readBuffer.size();
+        }
+    }
+
+    /** Copies of the packets waiting to be read, oldest first, as {@link #read} would see them. */
+    public List<byte[]> readBuffer() {
+        synchronized (lock) {
+            return copies(readBuffer);
+        }
+    }
+
+    /** Packets written and not yet taken out. */
+    public int writeBufferSize() {
+        synchronized (lock) {
+            return writeBuffer.size();
+        }
+    }
+
+    /** Copies of the written packets, oldest first, left in the write buffer. */
+    public List<byte[]> writeBuffer() {
+        synchronized (lock) {
+            return copies(writeBuffer);
+        }
+    }
+
+    /**
+     * Takes the oldest written packet out of the write buffer, exactly as written (PI header
+     * included), or returns null when there is none. Wakes the readiness listener: the tunnel
+     * may have become writable.
+     */
+    public byte[] pollWritten() {
+        byte[] packet;
+        synchronized (lock) {
+            packet = writeBuffer.poll();
+        }
+        if (packet != null) {
+            fireReadinessListener();
+        }
+        return packet;
+    }
+
+    /**
+     * {@link #pollWritten()} that insists on a packet.
+     *
+     * @throws NoSuchElementException when nothing was written
+     */
+    public byte[] takeWritten() {
+        byte[] packet = pollWritten();
+        if (packet == null) {
+            throw new NoSuchElementException("nothing written to tunnel " + describe());
+        }
+        return packet;
+    }
+
+    /** {@link #pollWritten()} as a buffer the caller must release, or null. */
+    public ByteBuf pollWrittenBuffer() {
+        byte[] packet = pollWritten();
+        return packet == null ? null : Unpooled.wrappedBuffer(packet);
+    }
+
+    /** Takes every written packet out, oldest first; wakes the readiness listener if any. */
+    public List<byte[]> takeAllWritten() {
+        List<byte[]> packets;
+        synchronized (lock) {
+            packets = new ArrayList<>(writeBuffer);
+            writeBuffer.clear();
+        }
+        if (!packets.isEmpty()) {
+            fireReadinessListener();
+        }
+        return packets;
+    }
+
+    // ---- the program's side: the file operations ----
+
+    /**
+     * Reads one packet as {@code read(2)} on a TUN fd does, returning at most {@code limit}
+     * bytes; see {@link #read(ByteBuf, int)}.
+     */
+    public byte[] read(int limit) throws ErrnoException {
+        ByteBuf destination = Unpooled.buffer(Math.max(0, Math.min(limit, DEFAULT_SEND_BUFFER_SIZE)));
+        try {
+            read(destination, limit);
+            return ByteBufUtil.getBytes(destination);
+        } finally {
+            destination.release();
+        }
+    }
+
+    /**
+     * Pops the oldest queued packet and writes at most {@code limit} bytes of it to
+     * {@code destination}; the rest of a longer packet is lost. Without {@link TunIoctl#IFF_NO_PI}
+     * the bytes start with the kernel's {@code struct tun_pi}: flags in host byte order
+     * ({@link TunIoctl#TUN_PKT_STRIP} when the packet was cut) and the big-endian ethertype
+     * (TUN: 0x0800 for IP version 4, 0x86DD for 6, 0 for anything else; TAP: the frame's own
+     * ethertype, as the kernel reports {@code skb->protocol}); the header counts toward
+     * {@code limit}, and a {@code limit} below 4 fails with EINVAL and drops the packet, as in
+     * the kernel.
+     *
+     * @throws ErrnoException EBADF after close; EBADFD before {@code TUNSETIFF}; EINVAL for a
+     *     {@code limit} below 1; when nothing is queued, EAGAIN or what
+     *     {@link #setEmptyReadError} chose (blocking tunnels: EAGAIN, see the class comment)
+     */
+    @Override
+    public int read(ByteBuf destination, int limit) throws ErrnoException {
+        byte[] packet;
+        int mode;
+        boolean failEmpty = false;
+        Supplier<? extends Exception> failure = null;
+        int errno = 0;
+        synchronized (lock) {
+            checkUsable("read");
+            if (limit < 1) {
+                throw new ErrnoException("read", Errno.EINVAL, "limit " + limit + " (expected >= 1)");
+            }
+            packet = readBuffer.poll();
+            mode = tunnelMode;
+            if (packet == null) {
+                if (blocking()) {
+                    throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+                }
+                failEmpty = true;
+                failure = emptyReadFailure;
+                errno = emptyReadErrno;
+            }
+        }
+        if (failEmpty) {
+            throw rethrow(emptyReadError(failure, errno));
+        }
+        return copyOut(packet, mode, destination, limit);
+    }
+
+    /** {@link #write(ByteBuf)} with the bytes of {@code packet}. */
+    public int write(byte[] packet) throws ErrnoException {
+        return writePacket(packet.clone());
+    }
+
+    /**
+     * Writes the readable bytes of {@code source} as one packet (indexes and ownership stay with
+     * the caller), checked in this order: a {@linkplain #setPendingSignals pending signal} is
+     * consumed and fails the write with EINTR (the writer must retry); more bytes than the
+     * {@linkplain #setSendBufferSize send buffer} fail with ENOBUFS; a packet the kernel rejects
+     * fails with EINVAL (shorter than the PI header; a TAP frame shorter than the 14-byte Ethernet
+     * header; with {@code IFF_NO_PI} a TUN packet not starting with IP version 4 or 6); a full
+     * {@linkplain #setWriteCapacity write buffer} fails with EAGAIN. Otherwise a copy, exactly as
+     * written, joins the write buffer.
+     *
+     * @return the number of bytes written: all of them
+     * @throws ErrnoException as above; EBADF after close; EBADFD before {@code TUNSETIFF}
+     */
+    @Override
+    public int write(ByteBuf source) throws ErrnoException {
+        return writePacket(ByteBufUtil.getBytes(source));
+    }
+
+    /**
+     * {@code TUNSETIFF}: makes this file a TUN or TAP device, like the kernel. The argument is a
+     * {@link Ifreq} of at least {@link Ifreq#SIZE} bytes; the assigned name is written back into
+     * its name field. An empty name means {@code tun%d}/{@code tap%d}; a {@code %d} template gets
+     * the lowest unit whose name is free on this system; an explicit name is kept.
+     *
+     * @throws ErrnoException EINVAL for another request, a short argument, a name that is not
+     *     NUL-terminated within 16 bytes or that the kernel refuses, flags with neither
+     *     {@code IFF_TUN} nor {@code IFF_TAP}, or {@code IFF_VNET_HDR}/{@code IFF_MULTI_QUEUE}
+     *     (not modelled in memory); EEXIST when already attached; EBUSY when an open tunnel of
+     *     this system has the name; ENFILE when a template has no free unit; EBADF after close
+     */
+    @Override
+    public void ioctl(long request, byte[] argument) throws ErrnoException {
+        String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
+        if (request != TunIoctl.TUNSETIFF) {
+            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF is supported in memory");
+        }
+        if (argument == null || argument.length < Ifreq.SIZE) {
+            throw new ErrnoException(operation, Errno.EINVAL, "ifreq argument of "
+                    + (argument == null ? "null" : argument.length + " bytes") + " (expected " + Ifreq.SIZE + ")");
+        }
+        synchronized (lock) {
+            checkOpen(operation);
+            checkNotAttached(operation);
+        }
+        String requested = terminatedName(argument, operation);
+        int flags = Ifreq.flags(argument);
+        if ((flags & (TunIoctl.IFF_TUN | TunIoctl.IFF_TAP)) == 0) {
+            throw new ErrnoException(operation, Errno.EINVAL,
+                    "flags 0x" + Integer.toHexString(flags) + " have neither IFF_TUN nor IFF_TAP");
+        }
+        if ((flags & (TunIoctl.IFF_VNET_HDR | TunIoctl.IFF_MULTI_QUEUE)) != 0) {
+            throw new ErrnoException(operation, Errno.EINVAL,
+                    "IFF_VNET_HDR and IFF_MULTI_QUEUE are not modelled by the in-memory tunnel");
+        }
+        String template = requested.isEmpty() ? InterfaceNames.defaultTemplate(isTap(flags)) : requested;
+        InterfaceNames.checkValid(template);
+        String assigned = system.assignInterfaceName(this, requested, template, flags);
+        byte[] nameBytes = assigned.getBytes(StandardCharsets.UTF_8);
+        Arrays.fill(argument, 0, Ifreq.NAME_SIZE, (byte) 0);
+        System.arraycopy(nameBytes, 0, argument, 0, nameBytes.length);
+    }
+
+    /** Closes the file: later operations fail with EBADF; buffers stay readable for assertions. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        fireReadinessListener();
+    }
+
+    // ---- Pollable ----
+
+    /**
+     * True when a read would not fail with EAGAIN: a packet is queued, the file is closed or not
+     * yet attached (the read fails with EBADF/EBADFD, as epoll reports EPOLLERR), or an
+     * {@linkplain #setEmptyReadError empty-read error} other than EAGAIN/EINTR is armed.
+     */
+    @Override
+    public boolean isReadable() {
+        synchronized (lock) {
+            if (closed || !attached || !readBuffer.isEmpty()) {
+                return true;
+            }
+            return !blocking() && (emptyReadFailure != null
+                    || (emptyReadErrno != Errno.EAGAIN && emptyReadErrno != Errno.EINTR));
+        }
+    }
+
+    /** True unless the write buffer holds {@link #writeCapacity()} packets (or more). */
+    @Override
+    public boolean isWritable() {
+        synchronized (lock) {
+            return closed || !attached || writeBuffer.size() < writeCapacity;
+        }
+    }
+
+    @Override
+    public void setReadinessListener(Runnable listener) {
+        readinessListener = listener;
+    }
+
+    @Override
+    public String toString() {
+        return "Tunnel(" + describe() + ")";
+    }
+
+    // ---- package-private: called by MemoryIoSystem while it holds its own lock ----
+
+    /** Records a successful TUNSETIFF. */
+    void attach(String requested, String assigned, int flags) throws ErrnoException {
+        synchronized (lock) {
+            checkOpen("ioctl(TUNSETIFF)");
+            checkNotAttached("ioctl(TUNSETIFF)");
+            attached = true;
+            requestedName = requested;
+            name = assigned;
+            tunnelMode = flags;
+        }
+    }
+
+    /** The written packets themselves (not copies), oldest first, for {@link UdpReceiver} to scan. */
+    List<byte[]> writtenPackets() {
+        synchronized (lock) {
+            return new ArrayList<>(writeBuffer);
+        }
+    }
+
+    /**
+     * Takes this very packet (compared by identity) out of the write buffer, waking the readiness
+     * listener; false if someone else took it first.
+     */
+    boolean removeWritten(byte[] packet) {
+        boolean removed;
+        synchronized (lock) {
+            removed = writeBuffer.removeIf(written -> written == packet);
+        }
+        if (removed) {
+            fireReadinessListener();
+        }
+        return removed;
+    }
+
+    // ---- internals ----
+
+    private void queueForReading(byte[] packet, boolean frameIfTap) {
+        if (packet.length == 0) {
+            throw new IllegalArgumentException("a packet has at least one byte");
+        }
+        synchronized (lock) {
+            if (closed) {
+                throw new IllegalStateException("tunnel " + describe() + " is closed");
+            }
+            if (!attached) {
+                throw new IllegalStateException("tunnel is not a device yet: TUNSETIFF first");
+            }
+            readBuffer.add(frameIfTap && isTap(tunnelMode) ? broadcastEthernetFrame(packet) : packet);
+        }
+        fireReadinessListener();
+    }
+
+    private int writePacket(byte[] packet) throws ErrnoException {
+        synchronized (lock) {
+            checkUsable("write");
+            if (pendingSignals > 0) {
+                pendingSignals--;
+                throw ErrnoException.interrupted("write");
+            }
+            if (packet.length > sendBufferSize) {
+                throw new ErrnoException("write", Errno.ENOBUFS,
+                        packet.length + " bytes exceed the send buffer of " + sendBufferSize);
+            }
+            checkWellFormed(packet, tunnelMode);
+            if (writeBuffer.size() >= writeCapacity) {
+                throw blocking() ? new ErrnoException("write", Errno.EAGAIN, NOT_IN_MEMORY)
+                        : ErrnoException.wouldBlock("write");
+            }
+            writeBuffer.add(packet);
+            return packet.length;
+        }
+    }
+
+    /** The kernel's {@code tun_get_user} checks on a written packet. */
+    private static void checkWellFormed(byte[] packet, int mode) throws ErrnoException {
+        int offset = 0;
+        if (hasPacketInformation(mode)) {
+            if (packet.length < TunIoctl.PI_HEADER_LENGTH) {
+                throw new ErrnoException("write", Errno.EINVAL,
+                        packet.length + " bytes cannot hold the 4-byte PI header");
+            }
+            offset = TunIoctl.PI_HEADER_LENGTH;
+        }
+        if (isTap(mode)) {
+            if (packet.length - offset < EthernetHeader.LENGTH) {
+                throw new ErrnoException("write", Errno.EINVAL,
+                        "TAP frame of " + (packet.length - offset) + " bytes is shorter than an Ethernet header");
+            }
+        } else if (offset == 0) {
+            int version = packet.length == 0 ? 0 : ipVersion(packet);
+            if (version != 4 && version != 6) {
+                throw new ErrnoException("write", Errno.EINVAL,
+                        "an IFF_NO_PI TUN packet must start with IP version 4 or 6, not " + version);
+            }
+        }
+    }
+
+    private static int copyOut(byte[] packet, int mode, ByteBuf destination, int limit) throws ErrnoException {
+        if (!hasPacketInformation(mode)) {
+            int length = Math.min(limit, packet.length);
+            destination.writeBytes(packet, 0, length);
+            return length;
+        }
+        if (limit < TunIoctl.PI_HEADER_LENGTH) {
+            throw new ErrnoException("read", Errno.EINVAL,
+                    "limit " + limit + " cannot hold the 4-byte PI header; the packet is dropped");
+        }
+        int room = limit - TunIoctl.PI_HEADER_LENGTH;
+        int length = Math.min(room, packet.length);
+        int flags = packet.length > room ? TunIoctl.TUN_PKT_STRIP : 0;
+        destination.ensureWritable(TunIoctl.PI_HEADER_LENGTH + length);
+        PiHeader.set(destination, destination.writerIndex(), flags, protocolOf(packet, mode));
+        destination.writerIndex(destination.writerIndex() + TunIoctl.PI_HEADER_LENGTH);
+        destination.writeBytes(packet, 0, length);
+        return TunIoctl.PI_HEADER_LENGTH + length;
+    }
+
+    /** The PI header's {@code proto}: what the kernel has in {@code skb->protocol}. */
+    private static int protocolOf(byte[] packet, int mode) {
+        if (isTap(mode)) {
+            if (packet.length < EthernetHeader.LENGTH) {
+                return 0;
+            }
+            ByteBuf frame = Unpooled.wrappedBuffer(packet);
+            try {
+                return EthernetHeader.outerType(frame, 0);
+            } finally {
+                frame.release();
+            }
+        }
+        switch (ipVersion(packet)) {
+            case 4: return EtherType.IPV4;
+            case 6: return EtherType.IPV6;
+            default: return 0;
+        }
+    }
+
+    /** The version nibble every IP header starts with (same place in IPv4 and IPv6). */
+    private static int ipVersion(byte[] packet) {
+        ByteBuf view = Unpooled.wrappedBuffer(packet, 0, 1);
+        try {
+            return Ipv4Header.version(view, 0);
+        } finally {
+            view.release();
+        }
+    }
+
+    private static byte[] broadcastEthernetFrame(byte[] datagram) {
+        ByteBuf frame = Unpooled.buffer(EthernetHeader.LENGTH + datagram.length);
+        try {
+            int etherType = ipVersion(datagram) == 6 ? EtherType.IPV6 : EtherType.IPV4;
+            EthernetHeader.set(frame, 0, MacAddress.BROADCAST.bits(), MacAddress.ZERO.bits(), etherType);
+            frame.writerIndex(EthernetHeader.LENGTH).writeBytes(datagram);
+            return ByteBufUtil.getBytes(frame);
+        } finally {
+            frame.release();
+        }
+    }
+
+    private static Exception emptyReadError(Supplier<? extends Exception> failure, int errno) {
+        if (failure == null) {
+            if (errno == Errno.EAGAIN) {
+                return ErrnoException.wouldBlock("read");
+            }
+            if (errno == Errno.EINTR) {
+                return ErrnoException.interrupted("read");
+            }
+            return new ErrnoException("read", errno, "empty-read error set by the test");
+        }
+        Exception supplied = failure.get();
+        if (supplied instanceof ErrnoException || supplied instanceof RuntimeException) {
+            return supplied;
+        }
+        return new IllegalStateException("empty-read failure must be an ErrnoException or a RuntimeException, not "
+                + supplied, supplied);
+    }
+
+    /** Throws what {@link #emptyReadError} made, which is unchecked or an ErrnoException. */
+    private static ErrnoException rethrow(Exception error) throws ErrnoException {
+        if (error instanceof ErrnoException) {
+            throw (ErrnoException) error;
+        }
+        throw (RuntimeException) error;
+    }
+
+    private String terminatedName(byte[] ifreq, String operation) throws ErrnoException {
+        for (int i = 0; i < Ifreq.NAME_SIZE; i++) {
+            if (ifreq[i] == 0) {
+                return Ifreq.name(ifreq);
+            }
+        }
+        throw new ErrnoException(operation, Errno.EINVAL, "interface name is not NUL-terminated within "
+                + Ifreq.NAME_SIZE + " bytes (at most " + Ifreq.MAX_NAME_LENGTH + " allowed)");
+    }
+
+    private void checkUsable(String operation) throws ErrnoException {
+        checkOpen(operation);
+        if (!attached) {
+            throw new ErrnoException(operation, Errno.EBADFD, "no TUNSETIFF on this fd yet");
+        }
+    }
+
+    private void checkOpen(String operation) throws ErrnoException {
+        if (closed) {
+            throw new ErrnoException(operation, Errno.EBADF, "tunnel is closed");
+        }
+    }
+
+    private void checkNotAttached(String operation) throws ErrnoException {
+        if (attached) {
+            throw new ErrnoException(operation, Errno.EEXIST, "this fd is already attached to " + name);
+        }
+    }
+
+    private String describe() {
+        synchronized (lock) {
+            return (name == null ? "unattached" : name) + (closed ? ", closed" : "");
+        }
+    }
+
+    private void fireReadinessListener() {
+        Runnable listener = readinessListener;
+        if (listener != null) {
+            listener.run();
+        }
+    }
+
+    private static boolean isTap(int mode) {
+        return (mode & TunIoctl.IFF_TUN) == 0 && (mode & TunIoctl.IFF_TAP) != 0;
+    }
+
+    private static boolean hasPacketInformation(int mode) {
+        return (mode & TunIoctl.IFF_NO_PI) == 0;
+    }
+
+    private static List<byte[]> copies(ArrayDeque<byte[]> packets) {
+        List<byte[]> result = new ArrayList<>(packets.size());
+        for (byte[] packet : packets) {
+            result.add(packet.clone());
+        }
+        return result;
+    }
+}

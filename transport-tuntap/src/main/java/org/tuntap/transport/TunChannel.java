@@ -1,0 +1,412 @@
+package org.tuntap.transport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.AbstractChannel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelMetadata;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
+import io.netty.util.concurrent.Future;
+import io.netty.util.internal.StringUtil;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.tuntap.transport.spi.ErrnoException;
+import org.tuntap.transport.spi.Ifreq;
+import org.tuntap.transport.spi.OpenFlags;
+import org.tuntap.transport.spi.TunIoSystem;
+import org.tuntap.transport.spi.TunIoctl;
+import org.tuntap.transport.spi.TunReadiness;
+
+import java.net.SocketAddress;
+import java.util.Objects;
+
+/**
+ * A Netty channel on a TUN or TAP device: each inbound message is one packet (a {@link ByteBuf}
+ * holding an IP packet, or an Ethernet frame in TAP mode, behind a PI header if
+ * {@link TunChannelOption#PACKET_INFO} is on), and each outbound {@link ByteBuf} is written as one
+ * packet.
+ *
+ * <p>All I/O goes through a {@link TunIoSystem}: the native Linux one, or the in-memory tunnel
+ * of the test kit. Create channels with {@link #factory(TunIoSystem)}:
+ * <pre>{@code
+ * new Bootstrap().group(group)
+ *         .channelFactory(TunChannel.factory(ioSystem))
+ *         .option(TunChannelOption.MODE, TunMode.TUN)
+ *         .handler(initializer)
+ *         .bind(new TunAddress("tun%d"));
+ * }</pre>
+ * Binding opens {@code /dev/net/tun} and creates or attaches to the device; the bind fails with a
+ * {@link TunBindException} naming the cause (and leaves no fd open). The channel's
+ * {@link #localAddress()} is then the device's real name.
+ *
+ * <p>Reads follow Netty's receive allocator (at most {@link TunChannelOption#READ_BUDGET}
+ * packets per readiness event). EAGAIN and EINTR end a read loop quietly; any other read error
+ * is fired to {@code exceptionCaught} and closes the channel. Writes retry EINTR, wait for
+ * writability on EAGAIN (the packet stays queued and counts against the write-buffer water
+ * marks), and fail the write's promise on other errors.
+ */
+public final class TunChannel extends AbstractChannel {
+
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(TunChannel.class);
+    private static final ChannelMetadata METADATA = new ChannelMetadata(false, TunChannelConfig.DEFAULT_READ_BUDGET);
+    private static final int NO_FD = -1;
+
+    private final TunIoSystem io;
+    private final TunReadiness readiness;
+    private final TunChannelConfig config;
+
+    private volatile boolean open = true;
+    private volatile int fd = NO_FD;
+    private volatile TunAddress localAddress;
+
+    // Event-loop state.
+    private IoRegistration registration;
+    private boolean readInterest;
+    private boolean writeInterest;
+    private boolean readPending;
+
+    public TunChannel(TunIoSystem io) {
+        super(null);
+        this.io = Objects.requireNonNull(io, "io");
+        this.readiness = Objects.requireNonNull(io.readiness(), "io.readiness()");
+        this.config = new TunChannelConfig(this);
+    }
+
+    /** A factory for {@code Bootstrap.channelFactory(...)}: channels on the given fd layer. */
+    public static ChannelFactory<TunChannel> factory(TunIoSystem io) {
+        Objects.requireNonNull(io, "io");
+        return () -> new TunChannel(io);
+    }
+
+    /** The fd layer this channel does its I/O through. */
+    public TunIoSystem ioSystem() {
+        return io;
+    }
+
+    /** The device's file descriptor, or -1 before bind and after close. */
+    public int fd() {
+        return fd;
+    }
+
+    @Override
+    public TunChannelConfig config() {
+        return config;
+    }
+
+    @Override
+    public ChannelMetadata metadata() {
+        return METADATA;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    /** Active once bound to a device, until closed. */
+    @Override
+    public boolean isActive() {
+        return open && fd != NO_FD;
+    }
+
+    @Override
+    public TunAddress localAddress() {
+        return (TunAddress) super.localAddress();
+    }
+
+    /** Always null: a device has no remote end. */
+    @Override
+    public SocketAddress remoteAddress() {
+        return null;
+    }
+
+    @Override
+    protected boolean isCompatible(EventLoop loop) {
+        return loop instanceof IoEventLoop && readiness.isCompatible((IoEventLoop) loop);
+    }
+
+    @Override
+    protected SocketAddress localAddress0() {
+        return localAddress;
+    }
+
+    @Override
+    protected SocketAddress remoteAddress0() {
+        return null;
+    }
+
+    @Override
+    protected TunUnsafe newUnsafe() {
+        return new TunUnsafe();
+    }
+
+    /** Registration with the loop waits for an fd: until bind there is nothing to watch. */
+    @Override
+    protected void doRegister(ChannelPromise promise) {
+        if (fd == NO_FD) {
+            promise.setSuccess();
+        } else {
+            registerFd(promise);
+        }
+    }
+
+    private void registerFd(ChannelPromise promise) {
+        IoHandle handle = readiness.handle(fd, (TunUnsafe) unsafe());
+        Future<IoRegistration> registered = ((IoEventLoop) eventLoop()).register(handle);
+        registered.addListener(f -> {
+            if (f.isSuccess()) {
+                registration = registered.getNow();
+                submitInterest();
+                if (promise != null) {
+                    promise.setSuccess();
+                }
+            } else if (promise != null) {
+                promise.setFailure(f.cause());
+            } else {
+                pipeline().fireExceptionCaught(f.cause());
+                unsafe().close(voidPromise());
+            }
+        });
+    }
+
+    @Override
+    protected void doBind(SocketAddress address) throws Exception {
+        if (!(address instanceof TunAddress)) {
+            throw new IllegalArgumentException("a TunChannel binds to a TunAddress (an interface name), not "
+                    + (address == null ? "null" : StringUtil.simpleClassName(address)));
+        }
+        String requested = ((TunAddress) address).name();
+        String name = requested.isEmpty() ? config.getMode().defaultNameTemplate() : requested;
+        int newFd;
+        try {
+            newFd = io.open(TunIoctl.DEVICE_PATH, OpenFlags.TUN_PORT);
+        } catch (ErrnoException e) {
+            throw new TunBindException(name, e);
+        }
+        try {
+            byte[] ifreq = Ifreq.encode(name, config.ifreqFlags());
+            io.ioctl(newFd, TunIoctl.TUNSETIFF, ifreq);
+            applyDeviceSettings(newFd);
+            localAddress = new TunAddress(Ifreq.name(ifreq));
+        } catch (Throwable t) {
+            closeQuietly(newFd);
+            if (t instanceof ErrnoException) {
+                throw new TunBindException(name, (ErrnoException) t);
+            }
+            throw t;
+        }
+        fd = newFd;
+        registerFd(null);
+    }
+
+    private void applyDeviceSettings(int deviceFd) throws ErrnoException {
+        Boolean persist = config.getPersist();
+        if (persist != null) {
+            io.ioctl(deviceFd, TunIoctl.TUNSETPERSIST, persist ? 1 : 0);
+        }
+        if (config.getOwner() >= 0) {
+            io.ioctl(deviceFd, TunIoctl.TUNSETOWNER, config.getOwner());
+        }
+        if (config.getGroup() >= 0) {
+            io.ioctl(deviceFd, TunIoctl.TUNSETGROUP, config.getGroup());
+        }
+    }
+
+    private void closeQuietly(int deviceFd) {
+        try {
+            io.close(deviceFd);
+        } catch (ErrnoException e) {
+            logger.debug("closing fd {} after a failed bind: {}", deviceFd, e.getMessage());
+        }
+    }
+
+    /** A device has no peer to disconnect from: disconnect closes (see {@link ChannelMetadata}). */
+    @Override
+    protected void doDisconnect() throws Exception {
+        doClose();
+    }
+
+    @Override
+    protected void doClose() throws Exception {
+        open = false;
+        cancelRegistration();
+        int closing = fd;
+        fd = NO_FD;
+        if (closing != NO_FD) {
+            io.close(closing);
+        }
+    }
+
+    @Override
+    protected void doDeregister() {
+        cancelRegistration();
+    }
+
+    private void cancelRegistration() {
+        IoRegistration current = registration;
+        registration = null;
+        readInterest = false;
+        writeInterest = false;
+        if (current != null) {
+            current.cancel();
+        }
+    }
+
+    @Override
+    protected void doBeginRead() {
+        readPending = true;
+        if (!readInterest) {
+            readInterest = true;
+            submitInterest();
+        }
+    }
+
+    private void setWriteInterest(boolean interested) {
+        if (writeInterest != interested) {
+            writeInterest = interested;
+            submitInterest();
+        }
+    }
+
+    private void clearReadInterest() {
+        if (readInterest) {
+            readInterest = false;
+            submitInterest();
+        }
+    }
+
+    private void submitInterest() {
+        IoRegistration current = registration;
+        if (current != null && current.isValid()) {
+            current.submit(readiness.ops(readInterest, writeInterest));
+        }
+    }
+
+    @Override
+    protected Object filterOutboundMessage(Object msg) {
+        if (msg instanceof ByteBuf) {
+            return msg;
+        }
+        throw new UnsupportedOperationException("unsupported message type: " + StringUtil.simpleClassName(msg)
+                + " (a TunChannel writes ByteBufs, one packet each; add the codecs for anything else)");
+    }
+
+    @Override
+    protected void doWrite(ChannelOutboundBuffer in) throws Exception {
+        int budget = maxMessagesPerWrite();
+        while (budget > 0) {
+            ByteBuf packet = (ByteBuf) in.current();
+            if (packet == null) {
+                setWriteInterest(false);
+                return;
+            }
+            try {
+                io.write(fd, packet);
+                in.remove();
+                budget--;
+            } catch (ErrnoException e) {
+                if (e.isInterrupted()) {
+                    continue; // a signal: the packet was not written, write it again
+                }
+                if (e.isWouldBlock()) {
+                    setWriteInterest(true); // keep the packet; flush again when writable
+                    return;
+                }
+                in.remove(e); // this packet failed; go on with the next
+            }
+        }
+        // Budget spent with packets left: let other channels on the loop run, then continue.
+        eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
+    }
+
+    /** The channel's unsafe, and its {@link IoHandle} on the event loop (Netty's idiom). */
+    final class TunUnsafe extends AbstractUnsafe implements IoHandle {
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            if (readiness.isWritable(event) && writeInterest) {
+                writeInterest = false;
+                submitInterest();
+                super.flush0();
+            }
+            if (readiness.isReadable(event) && readInterest) {
+                readReady();
+            }
+        }
+
+        void flushNow() {
+            super.flush0();
+        }
+
+        /** While waiting for writability a flush would only meet EAGAIN again. */
+        @Override
+        protected void flush0() {
+            if (!writeInterest) {
+                super.flush0();
+            }
+        }
+
+        @Override
+        public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
+            safeSetFailure(promise, new UnsupportedOperationException("a TunChannel does not connect; bind it"));
+        }
+
+        @Override
+        public void close() {
+            close(voidPromise());
+        }
+
+        private void readReady() {
+            ChannelConfig config = config();
+            ChannelPipeline pipeline = pipeline();
+            ByteBufAllocator allocator = config.getAllocator();
+            RecvByteBufAllocator.ExtendedHandle handle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
+            handle.reset(config);
+            int maxPacketSize = TunChannel.this.config.getMaxPacketSize();
+            Throwable failure = null;
+            try {
+                do {
+                    ByteBuf packet = handle.allocate(allocator);
+                    int limit = Math.min(maxPacketSize, packet.writableBytes());
+                    handle.attemptedBytesRead(limit);
+                    int read;
+                    try {
+                        read = io.read(fd, packet, limit);
+                    } catch (Throwable t) {
+                        packet.release();
+                        if (t instanceof ErrnoException
+                                && (((ErrnoException) t).isWouldBlock() || ((ErrnoException) t).isInterrupted())) {
+                            handle.lastBytesRead(0);
+                            break;
+                        }
+                        throw t;
+                    }
+                    handle.lastBytesRead(read);
+                    handle.incMessagesRead(1);
+                    readPending = false;
+                    pipeline.fireChannelRead(packet);
+                } while (isActive() && handle.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
+            } catch (Throwable t) {
+                failure = t;
+            }
+            handle.readComplete();
+            pipeline.fireChannelReadComplete();
+            if (failure != null) {
+                pipeline.fireExceptionCaught(failure);
+                close(voidPromise());
+            } else if (!readPending && !config.isAutoRead()) {
+                clearReadInterest();
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package org.tuntap.transport;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultChannelConfig;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
+import io.netty.channel.MessageSizeEstimator;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
+import org.tuntap.transport.spi.TunIoctl;
+
+import java.util.Map;
+
+/**
+ * The configuration of a {@link TunChannel}: the device settings used at bind (see
+ * {@link TunChannelOption}) and Netty's usual channel settings.
+ *
+ * <p>Every read gets a buffer of {@link #getMaxPacketSize()} bytes from the channel's receive
+ * allocator (by default a {@link FixedRecvByteBufAllocator} of that size), because a TUN read
+ * returns a whole packet or truncates it: there is no second read for the rest.
+ */
+public final class TunChannelConfig extends DefaultChannelConfig {
+
+    /** IPv4's largest packet, plus a PI header and a VLAN-tagged Ethernet header. */
+    public static final int DEFAULT_MAX_PACKET_SIZE = 65_535 + TunIoctl.PI_HEADER_LENGTH + 18;
+    public static final int DEFAULT_READ_BUDGET = 64;
+
+    private volatile TunMode mode = TunMode.TUN;
+    private volatile boolean packetInfo;
+    private volatile int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
+    private volatile boolean multiQueue;
+    private volatile boolean exclusive;
+    private volatile Boolean persist;
+    private volatile int owner = -1;
+    private volatile int group = -1;
+
+    TunChannelConfig(TunChannel channel) {
+        super(channel, new FixedRecvByteBufAllocator(DEFAULT_MAX_PACKET_SIZE).maxMessagesPerRead(DEFAULT_READ_BUDGET));
+    }
+
+    @Override
+    public Map<ChannelOption<?>, Object> getOptions() {
+        return getOptions(super.getOptions(),
+                TunChannelOption.MODE, TunChannelOption.PACKET_INFO, TunChannelOption.MAX_PACKET_SIZE,
+                TunChannelOption.READ_BUDGET, TunChannelOption.MULTI_QUEUE, TunChannelOption.EXCLUSIVE,
+                TunChannelOption.PERSIST, TunChannelOption.OWNER, TunChannelOption.GROUP);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T getOption(ChannelOption<T> option) {
+        if (option == TunChannelOption.MODE) return (T) getMode();
+        if (option == TunChannelOption.PACKET_INFO) return (T) Boolean.valueOf(isPacketInfo());
+        if (option == TunChannelOption.MAX_PACKET_SIZE) return (T) Integer.valueOf(getMaxPacketSize());
+        if (option == TunChannelOption.READ_BUDGET) return (T) Integer.valueOf(getReadBudget());
+        if (option == TunChannelOption.MULTI_QUEUE) return (T) Boolean.valueOf(isMultiQueue());
+        if (option == TunChannelOption.EXCLUSIVE) return (T) Boolean.valueOf(isExclusive());
+        if (option == TunChannelOption.PERSIST) return (T) getPersist();
+        if (option == TunChannelOption.OWNER) return (T) Integer.valueOf(getOwner());
+        if (option == TunChannelOption.GROUP) return (T) Integer.valueOf(getGroup());
+        return super.getOption(option);
+    }
+
+    @Override
+    public <T> boolean setOption(ChannelOption<T> option, T value) {
+        validate(option, value);
+        if (option == TunChannelOption.MODE) {
+            setMode((TunMode) value);
+        } else if (option == TunChannelOption.PACKET_INFO) {
+            setPacketInfo((Boolean) value);
+        } else if (option == TunChannelOption.MAX_PACKET_SIZE) {
+            setMaxPacketSize((Integer) value);
+        } else if (option == TunChannelOption.READ_BUDGET) {
+            setReadBudget((Integer) value);
+        } else if (option == TunChannelOption.MULTI_QUEUE) {
+            setMultiQueue((Boolean) value);
+        } else if (option == TunChannelOption.EXCLUSIVE) {
+            setExclusive((Boolean) value);
+        } else if (option == TunChannelOption.PERSIST) {
+            setPersist((Boolean) value);
+        } else if (option == TunChannelOption.OWNER) {
+            setOwner((Integer) value);
+        } else if (option == TunChannelOption.GROUP) {
+            setGroup((Integer) value);
+        } else {
+            return super.setOption(option, value);
+        }
+        return true;
+    }
+
+    public TunMode getMode() {
+        return mode;
+    }
+
+    public TunChannelConfig setMode(TunMode mode) {
+        checkUnbound(TunChannelOption.MODE);
+        if (mode == null) {
+            throw new NullPointerException("mode");
+        }
+        this.mode = mode;
+        return this;
+    }
+
+    public boolean isPacketInfo() {
+        return packetInfo;
+    }
+
+    public TunChannelConfig setPacketInfo(boolean packetInfo) {
+        checkUnbound(TunChannelOption.PACKET_INFO);
+        this.packetInfo = packetInfo;
+        return this;
+    }
+
+    public int getMaxPacketSize() {
+        return maxPacketSize;
+    }
+
+    /**
+     * Sets the largest read (PI header included) and sizes the default receive allocator to match.
+     * A receive allocator set later with {@link #setRecvByteBufAllocator} is used as given.
+     */
+    public TunChannelConfig setMaxPacketSize(int maxPacketSize) {
+        if (maxPacketSize < 1) {
+            throw new IllegalArgumentException("maxPacketSize must be positive: " + maxPacketSize);
+        }
+        this.maxPacketSize = maxPacketSize;
+        RecvByteBufAllocator current = getRecvByteBufAllocator();
+        if (current instanceof FixedRecvByteBufAllocator) {
+            int budget = ((MaxMessagesRecvByteBufAllocator) current).maxMessagesPerRead();
+            super.setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxPacketSize).maxMessagesPerRead(budget));
+        }
+        return this;
+    }
+
+    /** The most packets read per readiness event. */
+    public int getReadBudget() {
+        return getMaxMessagesPerRead();
+    }
+
+    public TunChannelConfig setReadBudget(int packets) {
+        if (packets < 1) {
+            throw new IllegalArgumentException("read budget must be positive: " + packets);
+        }
+        RecvByteBufAllocator allocator = getRecvByteBufAllocator();
+        if (!(allocator instanceof MaxMessagesRecvByteBufAllocator)) {
+            throw new IllegalStateException("the receive allocator " + allocator.getClass().getName()
+                    + " has no per-read message limit");
+        }
+        ((MaxMessagesRecvByteBufAllocator) allocator).maxMessagesPerRead(packets);
+        return this;
+    }
+
+    public boolean isMultiQueue() {
+        return multiQueue;
+    }
+
+    public TunChannelConfig setMultiQueue(boolean multiQueue) {
+        checkUnbound(TunChannelOption.MULTI_QUEUE);
+        this.multiQueue = multiQueue;
+        return this;
+    }
+
+    public boolean isExclusive() {
+        return exclusive;
+    }
+
+    public TunChannelConfig setExclusive(boolean exclusive) {
+        checkUnbound(TunChannelOption.EXCLUSIVE);
+        this.exclusive = exclusive;
+        return this;
+    }
+
+    /** Null when persistence is left as the device has it. */
+    public Boolean getPersist() {
+        return persist;
+    }
+
+    public TunChannelConfig setPersist(Boolean persist) {
+        checkUnbound(TunChannelOption.PERSIST);
+        this.persist = persist;
+        return this;
+    }
+
+    /** -1 when not set. */
+    public int getOwner() {
+        return owner;
+    }
+
+    public TunChannelConfig setOwner(int uid) {
+        checkUnbound(TunChannelOption.OWNER);
+        this.owner = uid;
+        return this;
+    }
+
+    /** -1 when not set. */
+    public int getGroup() {
+        return group;
+    }
+
+    public TunChannelConfig setGroup(int gid) {
+        checkUnbound(TunChannelOption.GROUP);
+        this.group = gid;
+        return this;
+    }
+
+    /** The {@code TUNSETIFF} flags these settings ask for. */
+    int ifreqFlags() {
+        int flags = mode.flag();
+        if (!packetInfo) {
+            flags |= TunIoctl.IFF_NO_PI;
+        }
+        if (multiQueue) {
+            flags |= TunIoctl.IFF_MULTI_QUEUE;
+        }
+        if (exclusive) {
+            flags |= TunIoctl.IFF_TUN_EXCL;
+        }
+        return flags;
+    }
+
+    private void checkUnbound(ChannelOption<?> option) {
+        if (channel.isActive()) {
+            throw new IllegalStateException(option + " takes effect at bind; " + channel + " is already bound");
+        }
+    }
+
+    // Covariant overrides so chained configuration keeps this type.
+
+    @Override
+    public TunChannelConfig setConnectTimeoutMillis(int connectTimeoutMillis) {
+        super.setConnectTimeoutMillis(connectTimeoutMillis);
+        return this;
+    }
+
+    @Override
+    @Deprecated
+    public TunChannelConfig setMaxMessagesPerRead(int maxMessagesPerRead) {
+        super.setMaxMessagesPerRead(maxMessagesPerRead);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setWriteSpinCount(int writeSpinCount) {
+        super.setWriteSpinCount(writeSpinCount);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setAllocator(ByteBufAllocator allocator) {
+        super.setAllocator(allocator);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setRecvByteBufAllocator(RecvByteBufAllocator allocator) {
+        super.setRecvByteBufAllocator(allocator);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setAutoRead(boolean autoRead) {
+        super.setAutoRead(autoRead);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setAutoClose(boolean autoClose) {
+        super.setAutoClose(autoClose);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setWriteBufferHighWaterMark(int writeBufferHighWaterMark) {
+        super.setWriteBufferHighWaterMark(writeBufferHighWaterMark);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setWriteBufferLowWaterMark(int writeBufferLowWaterMark) {
+        super.setWriteBufferLowWaterMark(writeBufferLowWaterMark);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setWriteBufferWaterMark(WriteBufferWaterMark writeBufferWaterMark) {
+        super.setWriteBufferWaterMark(writeBufferWaterMark);
+        return this;
+    }
+
+    @Override
+    public TunChannelConfig setMessageSizeEstimator(MessageSizeEstimator estimator) {
+        super.setMessageSizeEstimator(estimator);
+        return this;
+    }
+}
