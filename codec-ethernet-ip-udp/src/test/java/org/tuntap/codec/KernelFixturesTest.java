@@ -1,7 +1,7 @@
 package org.tuntap.codec;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
@@ -34,7 +34,7 @@ class KernelFixturesTest {
     void smallTunPacketVerifiesAndIsRebuiltByteForByte() {
         byte[] kernel = TestPackets.fixture("tun-udp-small.hex");
         assertEquals(0, TestPackets.naiveChecksum(kernel, 0, 20), "the kernel's header checksum, checked naively");
-        ByteBuf in = Unpooled.wrappedBuffer(kernel);
+        ByteBuf in = TestPackets.tracked(kernel);
         Ipv4Packet ip = Ipv4Packet.parse(in, true).value();
         assertTrue(ip.dontFragment());
         assertEquals(64, ip.ttl());
@@ -45,7 +45,7 @@ class KernelFixturesTest {
         assertEquals(new InetSocketAddress("192.0.2.2", 12345), datagram.recipient());
 
         // Our builder, given the kernel's choices, writes the kernel's bytes, checksums included.
-        ByteBuf rebuilt = Unpooled.buffer();
+        ByteBuf rebuilt = PooledByteBufAllocator.DEFAULT.directBuffer();
         UdpPackets.write(rebuilt, new Ipv4Repr().source(ip.sourceInt()).destination(ip.destinationInt())
                         .identification(ip.identification()).dontFragment(true).ttl(64),
                 21345, 12345, datagram.content(), true);
@@ -58,7 +58,7 @@ class KernelFixturesTest {
 
     @Test
     void largeTunPacket() {
-        ByteBuf in = Unpooled.wrappedBuffer(TestPackets.fixture("tun-udp-1400.hex"));
+        ByteBuf in = TestPackets.tracked(TestPackets.fixture("tun-udp-1400.hex"));
         Ipv4Codec ipCodec = new Ipv4Codec();
         UdpCodec udpCodec = new UdpCodec();
         EmbeddedChannel channel = new EmbeddedChannel(ipCodec, udpCodec);
@@ -76,7 +76,7 @@ class KernelFixturesTest {
 
     @Test
     void tunPacketWithPiHeader() {
-        ByteBuf in = Unpooled.wrappedBuffer(TestPackets.fixture("tun-pi-udp.hex"));
+        ByteBuf in = TestPackets.tracked(TestPackets.fixture("tun-pi-udp.hex"));
         EmbeddedChannel channel = new EmbeddedChannel(PiCodec.forTun(), new Ipv4Codec(), new UdpCodec());
         assertTrue(channel.writeInbound(in));
         DatagramPacket datagram = channel.readInbound();
@@ -90,7 +90,7 @@ class KernelFixturesTest {
     @Test
     void tapArpRequestAndUdpFrame() {
         EmbeddedChannel channel = new EmbeddedChannel(new EthernetCodec());
-        assertTrue(channel.writeInbound(Unpooled.wrappedBuffer(TestPackets.fixture("tap-arp-request.hex"))));
+        assertTrue(channel.writeInbound(TestPackets.tracked(TestPackets.fixture("tap-arp-request.hex"))));
         EthernetFrame arp = channel.readInbound();
         assertTrue(arp.destination().isBroadcast());
         ByteBuf body = arp.content();
@@ -102,7 +102,7 @@ class KernelFixturesTest {
         assertEquals(arp.sourceBits(), ArpPacket.senderMac(body, at));
         arp.release();
 
-        assertTrue(channel.writeInbound(Unpooled.wrappedBuffer(TestPackets.fixture("tap-udp.hex"))));
+        assertTrue(channel.writeInbound(TestPackets.tracked(TestPackets.fixture("tap-udp.hex"))));
         EthernetFrame udp = channel.readInbound();
         assertEquals(MacAddress.parse("02:00:00:00:00:02"), udp.destination());
         DatagramPacket datagram = UdpPackets.parse(udp.content()).value();

@@ -47,12 +47,12 @@ class PipelineTest {
     @Test
     void tunWithPiEchoesTheKernelsDatagram() {
         EmbeddedChannel channel = new EmbeddedChannel(PiCodec.forTun(), new Ipv4Codec(), new UdpCodec(), new Echo());
-        assertFalse(channel.writeInbound(Unpooled.wrappedBuffer(TestPackets.fixture("tun-pi-udp.hex"))));
+        assertFalse(channel.writeInbound(TestPackets.tracked(TestPackets.fixture("tun-pi-udp.hex"))));
         ByteBuf out = channel.readOutbound();
         assertEquals("00000800", TestPackets.hex(out.slice(out.readerIndex(), 4)), "PI header: flags 0, IPv4");
         byte[] ip = ByteBufUtil.getBytes(out, out.readerIndex() + 4, out.readableBytes() - 4);
         assertEquals(0, TestPackets.naiveChecksum(ip, 0, 20), "IPv4 header checksum verifies");
-        DatagramPacket reply = UdpPackets.parse(Unpooled.wrappedBuffer(ip)).value();
+        DatagramPacket reply = UdpPackets.parse(Unpooled.wrappedBuffer(ip)) /* only read here */.value();
         assertEquals("hello from the kernel", reply.content().toString(StandardCharsets.US_ASCII));
         assertEquals(new InetSocketAddress("192.0.2.2", 9999), reply.sender());
         assertEquals(new InetSocketAddress("192.0.2.1", 40000), reply.recipient());
@@ -84,7 +84,7 @@ class PipelineTest {
         EmbeddedChannel channel = new EmbeddedChannel(new EthernetCodec(), arp, new Ipv4Codec(), new UdpCodec(), new Echo());
 
         // The kernel asks who has 192.0.2.2; we answer with our MAC, to its MAC.
-        assertFalse(channel.writeInbound(Unpooled.wrappedBuffer(TestPackets.fixture("tap-arp-request.hex"))));
+        assertFalse(channel.writeInbound(TestPackets.tracked(TestPackets.fixture("tap-arp-request.hex"))));
         ByteBuf arpReply = channel.readOutbound();
         assertEquals(KERNEL_MAC + "020000000002" + "0806" + "0001080006040002" + "020000000002" + "c0000202"
                 + KERNEL_MAC + "c0000201", TestPackets.hex(arpReply));
@@ -92,7 +92,7 @@ class PipelineTest {
         assertEquals(MacAddress.parse("a6:a4:a7:19:7c:17"), arp.neighbour((Inet4Address) InetAddress.getByName("192.0.2.1")));
 
         // The kernel's datagram to us comes back to the kernel's MAC.
-        assertFalse(channel.writeInbound(Unpooled.wrappedBuffer(TestPackets.fixture("tap-udp.hex"))));
+        assertFalse(channel.writeInbound(TestPackets.tracked(TestPackets.fixture("tap-udp.hex"))));
         ByteBuf frame = channel.readOutbound();
         assertEquals(KERNEL_MAC + "020000000002" + "0800", TestPackets.hex(frame.slice(frame.readerIndex(), 14)));
         DatagramPacket reply = UdpPackets.parse(frame.slice(frame.readerIndex() + 14, frame.readableBytes() - 14)).value();
@@ -112,7 +112,7 @@ class PipelineTest {
 
         // Unknown destination: an ARP request goes out, the datagram is dropped and counted, the write fails.
         ChannelFuture write = channel.writeOneOutbound(new DatagramPacket(
-                Unpooled.copiedBuffer("x", StandardCharsets.US_ASCII), new InetSocketAddress("192.0.2.9", 9)));
+                TestPackets.ascii("x", StandardCharsets.US_ASCII), new InetSocketAddress("192.0.2.9", 9)));
         channel.flushOutbound();
         assertInstanceOf(ArpHandler.UnresolvedNeighbourException.class, write.cause());
         assertEquals(1, arp.dropCounters().get(DropReason.UNRESOLVED));
@@ -123,23 +123,23 @@ class PipelineTest {
         assertNull(channel.readOutbound());
 
         // A second try within a second does not send a second request.
-        channel.writeOneOutbound(new DatagramPacket(Unpooled.copiedBuffer("y", StandardCharsets.US_ASCII),
+        channel.writeOneOutbound(new DatagramPacket(TestPackets.ascii("y", StandardCharsets.US_ASCII),
                 new InetSocketAddress("192.0.2.9", 9)));
         channel.flushOutbound();
         assertNull(channel.readOutbound());
         assertEquals(2, arp.dropCounters().get(DropReason.UNRESOLVED));
 
         // An IPv4 frame from 192.0.2.9 teaches its MAC (no ARP needed); then the write goes through.
-        ByteBuf payload = Unpooled.copiedBuffer("hey", StandardCharsets.US_ASCII);
+        ByteBuf payload = TestPackets.ascii("hey", StandardCharsets.US_ASCII);
         ByteBuf ip = UdpPackets.build(PooledByteBufAllocator.DEFAULT, new InetSocketAddress("192.0.2.9", 9),
                 new InetSocketAddress("192.0.2.2", 7), payload);
         payload.release();
-        ByteBuf frame = Unpooled.buffer().writeBytes(TestPackets.bytes("020000000002 02000000aaaa 0800")).writeBytes(ip);
+        ByteBuf frame = PooledByteBufAllocator.DEFAULT.heapBuffer().writeBytes(TestPackets.bytes("020000000002 02000000aaaa 0800")).writeBytes(ip);
         ip.release();
         assertTrue(channel.writeInbound(frame));
         DatagramPacket in = channel.readInbound();
         in.release();
-        assertTrue(channel.writeOutbound(new DatagramPacket(Unpooled.copiedBuffer("z", StandardCharsets.US_ASCII),
+        assertTrue(channel.writeOutbound(new DatagramPacket(TestPackets.ascii("z", StandardCharsets.US_ASCII),
                 new InetSocketAddress("192.0.2.9", 9))));
         ByteBuf out = channel.readOutbound();
         assertEquals("02000000aaaa" + "020000000002" + "0800", TestPackets.hex(out.slice(out.readerIndex(), 14)));
@@ -152,7 +152,7 @@ class PipelineTest {
         ArpHandler arp = new ArpHandler(APP_MAC, List.of((Inet4Address) InetAddress.getByName("192.0.2.2")));
         EmbeddedChannel channel = new EmbeddedChannel(PiCodec.forTap(), new EthernetCodec(), arp, new Ipv4Codec(),
                 new UdpCodec(new InetSocketAddress("192.0.2.2", 7)));
-        assertTrue(channel.writeOutbound(new DatagramPacket(Unpooled.copiedBuffer("all", StandardCharsets.US_ASCII),
+        assertTrue(channel.writeOutbound(new DatagramPacket(TestPackets.ascii("all", StandardCharsets.US_ASCII),
                 new InetSocketAddress("255.255.255.255", 9))));
         ByteBuf out = channel.readOutbound();
         assertEquals("00000800" + "ffffffffffff" + "020000000002" + "0800", TestPackets.hex(out.slice(out.readerIndex(), 18)));

@@ -94,7 +94,7 @@ class EthernetCodecTest {
             ByteBuf truncated = TestPackets.buf(frame.substring(0, cut * 2) + "");
             if (cut == 0) {
                 truncated.release();
-                truncated = io.netty.buffer.Unpooled.buffer(1);
+                truncated = io.netty.buffer.PooledByteBufAllocator.DEFAULT.heapBuffer(1);
             }
             assertFalse(channel.writeInbound(truncated));
         }

@@ -1,6 +1,7 @@
 package org.tuntap.codec.ipv4;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
@@ -34,8 +35,8 @@ class MalformedInputTest {
 
     /** A valid packet with options and a UDP checksum: 10.1.2.3:21345 -> 172.16.2.2:12345, "hello". */
     private static ByteBuf valid() {
-        ByteBuf out = Unpooled.buffer();
-        ByteBuf payload = Unpooled.copiedBuffer("hello", StandardCharsets.US_ASCII);
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf payload = TestPackets.ascii("hello", StandardCharsets.US_ASCII);
         UdpPackets.write(out, new Ipv4Repr().source(0x0a010203).destination(0xac100202).options(new byte[] {1, 1, 1, 0}),
                 21345, 12345, payload, true);
         payload.release();
@@ -56,7 +57,7 @@ class MalformedInputTest {
         ByteBuf whole = valid();
         int length = whole.readableBytes();
         for (int cut = 0; cut < length; cut++) {
-            ByteBuf truncated = Unpooled.buffer(cut + 1).writeBytes(whole, 0, cut); // never the shared EMPTY_BUFFER
+            ByteBuf truncated = PooledByteBufAllocator.DEFAULT.heapBuffer(cut + 1).writeBytes(whole, 0, cut); // never the shared EMPTY_BUFFER
             long before = ip.dropCounters().total() + udp.dropCounters().total();
             assertFalse(channel.writeInbound(truncated), "cut at " + cut);
             assertEquals(before + 1, ip.dropCounters().total() + udp.dropCounters().total(), "cut at " + cut);
@@ -163,14 +164,14 @@ class MalformedInputTest {
     @Test
     void ipv6PassesUntouchedOrIsDropped() {
         byte[] ipv6 = TestPackets.bytes("6000000000081140" + "20010db8000000000000000000000001" + "20010db8000000000000000000000002" + "0035003500080000");
-        ByteBuf packet = Unpooled.wrappedBuffer(ipv6);
+        ByteBuf packet = TestPackets.tracked(ipv6);
         assertTrue(channel.writeInbound(packet));
         assertSame(packet, channel.readInbound(), "passed on as it came");
         packet.release();
 
         Ipv4Codec dropping = new Ipv4Codec().setIpv6Handling(Ipv6Handling.DROP);
         EmbeddedChannel dropper = new EmbeddedChannel(dropping);
-        ByteBuf again = Unpooled.wrappedBuffer(ipv6);
+        ByteBuf again = TestPackets.tracked(ipv6);
         assertFalse(dropper.writeInbound(again));
         assertEquals(1, dropping.dropCounters().get(DropReason.IPV6));
         assertEquals(0, again.refCnt());
@@ -187,7 +188,7 @@ class MalformedInputTest {
             if (bytes.length > 0 && random.nextBoolean()) {
                 bytes[0] = 0x45; // looks like IPv4, so the deeper checks run
             }
-            ByteBuf buf = Unpooled.buffer(bytes.length + 1).writeBytes(bytes);
+            ByteBuf buf = PooledByteBufAllocator.DEFAULT.heapBuffer(bytes.length + 1).writeBytes(bytes);
             channel.writeInbound(buf);
             Object out;
             while ((out = channel.readInbound()) != null) {
@@ -224,17 +225,20 @@ class MalformedInputTest {
         assertEquals(1, bad.refCnt());
         bad.release();
         ByteBuf good = valid();
-        assertNull(Ipv4Packet.parse(good, true).failure() == null ? null : "x");
+        Ipv4Packet parsed = Ipv4Packet.parse(good, true).value();
+        assertNull(Ipv4Header.check(parsed.content(), parsed.content().readerIndex(), parsed.content().readableBytes(), true));
+        parsed.release();
+        assertEquals(1, good.refCnt(), "parse leaves the caller's reference alone");
         good.release();
     }
 
     @Test
     void outboundWithoutUsableAddressesFailsTheWrite() {
-        ByteBuf payload = Unpooled.buffer(1).writeByte(1);
+        ByteBuf payload = TestPackets.tracked(new byte[] {1});
         InetSocketAddress v6 = new InetSocketAddress("2001:db8::1", 9);
         assertFalse(channel.writeOneOutbound(new DatagramPacket(payload, v6)).isSuccess());
         assertEquals(0, payload.refCnt());
-        ByteBuf payload2 = Unpooled.buffer(1).writeByte(1);
+        ByteBuf payload2 = TestPackets.tracked(new byte[] {1});
         // no sender and no default local address
         assertFalse(channel.writeOneOutbound(new DatagramPacket(payload2, new InetSocketAddress("192.0.2.1", 9))).isSuccess());
         assertEquals(0, payload2.refCnt());

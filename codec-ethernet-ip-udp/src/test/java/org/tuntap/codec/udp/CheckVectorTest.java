@@ -30,8 +30,8 @@ class CheckVectorTest {
 
     @Test
     void reprEmitsTheVector() {
-        ByteBuf out = Unpooled.buffer();
-        ByteBuf payload = Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII);
+        ByteBuf out = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer();
+        ByteBuf payload = TestPackets.ascii("hi", StandardCharsets.US_ASCII);
         try {
             Ipv4Repr ip = new Ipv4Repr().source(0x0a010203).destination(0xac100202).identification(1).ttl(64);
             UdpPackets.write(out, ip, 21345, 12345, payload, false);
@@ -48,7 +48,7 @@ class CheckVectorTest {
         EmbeddedChannel channel = new EmbeddedChannel(
                 new Ipv4Codec().setNextIdentification(1),
                 new UdpCodec().setChecksumPolicy(ChecksumPolicy.VERIFY_ONLY));
-        ByteBuf payload = Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII);
+        ByteBuf payload = TestPackets.ascii("hi", StandardCharsets.US_ASCII);
         assertTrue(channel.writeOutbound(new DatagramPacket(payload, DESTINATION, SOURCE)));
         ByteBuf out = channel.readOutbound();
         try {
@@ -116,7 +116,7 @@ class CheckVectorTest {
 
     @Test
     void buildComputesChecksumsThatParseVerifies() {
-        ByteBuf payload = Unpooled.copiedBuffer("hi", StandardCharsets.US_ASCII);
+        ByteBuf payload = TestPackets.ascii("hi", StandardCharsets.US_ASCII);
         ByteBuf built = UdpPackets.build(ByteBufAllocator.DEFAULT, SOURCE, DESTINATION, payload);
         payload.release();
         try {

@@ -47,7 +47,7 @@ class RoundTripTest {
             int sourcePort = random.nextInt(0x10000);
             int destinationPort = random.nextInt(0x10000);
             ByteBuf wire = PooledByteBufAllocator.DEFAULT.directBuffer();
-            ByteBuf payloadBuf = Unpooled.wrappedBuffer(payload);
+            ByteBuf payloadBuf = TestPackets.tracked(payload);
             UdpPackets.write(wire, repr, sourcePort, destinationPort, payloadBuf, true);
             payloadBuf.release();
             // Independent check of what was built: both checksums verify with the naive sum.
@@ -82,7 +82,7 @@ class RoundTripTest {
                 random.nextBytes(payload);
                 InetSocketAddress from = new InetSocketAddress(org.tuntap.codec.ipv4.Ipv4Addresses.toInet(random.nextInt()), random.nextInt(0x10000));
                 InetSocketAddress to = new InetSocketAddress(org.tuntap.codec.ipv4.Ipv4Addresses.toInet(random.nextInt()), random.nextInt(0x10000));
-                ByteBuf content = direct ? PooledByteBufAllocator.DEFAULT.directBuffer(size).writeBytes(payload) : Unpooled.wrappedBuffer(payload);
+                ByteBuf content = direct ? PooledByteBufAllocator.DEFAULT.directBuffer(size).writeBytes(payload) : TestPackets.tracked(payload);
                 assertTrue(channel.writeOutbound(new DatagramPacket(content, to, from)));
                 ByteBuf wire = channel.readOutbound();
                 try {
