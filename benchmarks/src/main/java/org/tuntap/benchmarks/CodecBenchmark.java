@@ -37,14 +37,14 @@ import java.util.concurrent.TimeUnit;
  * plain copy of the whole packet into a fresh pooled buffer.
  *
  * <p>The pipeline runs on an {@link EmbeddedChannel} driven directly through
- * {@code pipeline().fireChannelRead} and {@code write(msg, voidPromise())}, so the figures hold
+ * {@code pipeline().fireChannelRead} and {@code writeAndFlush(msg, voidPromise())}, so the figures hold
  * the codecs plus Netty's handler dispatch, not EmbeddedChannel's test bookkeeping. Both
  * checksums are verified on decode and computed on encode (the default policy).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = "-Dio.netty.leakDetection.level=disabled")
+@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled", "-Dio.netty.recycler.batchFastThreadLocalOnly=false"})
 public class CodecBenchmark {
 
     @Param({"64", "512", "1400"})
@@ -77,7 +77,7 @@ public class CodecBenchmark {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             DatagramPacket in = (DatagramPacket) msg;
-            ctx.write(new DatagramPacket(in.content(), in.sender(), in.recipient()), ctx.voidPromise());
+            ctx.writeAndFlush(new DatagramPacket(in.content(), in.sender(), in.recipient()), ctx.voidPromise());
         }
     }
 
@@ -118,7 +118,7 @@ public class CodecBenchmark {
     /** DatagramPacket written by the application, IPv4 packet out of the pipeline. */
     @Benchmark
     public void pipelineEncode() {
-        encodeOnly.write(new DatagramPacket(payload.retainedDuplicate(), PEER, LOCAL), encodeOnly.voidPromise());
+        encodeOnly.writeAndFlush(new DatagramPacket(payload.retainedDuplicate(), PEER, LOCAL), encodeOnly.voidPromise());
         ByteBuf out = encodeOnly.readOutbound();
         blackhole.consume(out);
         out.release();
