@@ -45,10 +45,9 @@ public final class Headroom {
         ByteBuf header = alloc.buffer(capacity, capacity);
         header.writerIndex(capacity);
         HeadroomByteBuf composite = new HeadroomByteBuf(alloc, packet.isDirect(), header);
+        composite.addComponent(true, header);
         if (packet.isReadable()) {
-            composite.addComponents(true, header, packet.retain());
-        } else {
-            composite.addComponent(true, header);
+            composite.addComponent(true, packet.retain()); // one by one: the varargs form allocates an array
         }
         composite.components = composite.numComponents();
         composite.readerIndex(HEADROOM);
