@@ -245,6 +245,40 @@ class MalformedInputTest {
         assertFalse(channel.finish());
     }
 
+    @Test
+    void oversizeDatagramsFailTheWriteAndTheLargestFits() {
+        EmbeddedChannel out = new EmbeddedChannel(new Ipv4Codec(), new UdpCodec());
+        InetSocketAddress from = new InetSocketAddress("192.0.2.2", 1);
+        InetSocketAddress to = new InetSocketAddress("192.0.2.1", 2);
+        ByteBuf tooBig = PooledByteBufAllocator.DEFAULT.heapBuffer(65508).writeZero(65508);
+        assertFalse(out.writeOneOutbound(new DatagramPacket(tooBig, to, from)).isSuccess());
+        assertEquals(0, tooBig.refCnt());
+        ByteBuf largest = PooledByteBufAllocator.DEFAULT.heapBuffer(65507).writeZero(65507);
+        assertTrue(out.writeOutbound(new DatagramPacket(largest, to, from)));
+        ByteBuf packet = out.readOutbound();
+        assertEquals(65535, packet.readableBytes());
+        assertEquals(65535, Ipv4Header.totalLength(packet, packet.readerIndex()));
+        packet.release();
+        assertFalse(out.finish());
+    }
+
+    @Test
+    void ipv6FramesAndPiPacketsAreNeverParsedAsIpv4() {
+        // An Ethernet frame typed IPv6 whose payload happens to start like IPv4, and a PI packet of IPv6.
+        org.tuntap.codec.ethernet.EthernetFrame frame = new org.tuntap.codec.ethernet.EthernetFrame(
+                org.tuntap.codec.ethernet.MacAddress.BROADCAST, org.tuntap.codec.ethernet.MacAddress.ZERO,
+                org.tuntap.codec.EtherType.IPV6, TestPackets.buf(TestPackets.CHECK_VECTOR));
+        Ipv4Codec dropping = new Ipv4Codec().setIpv6Handling(Ipv6Handling.DROP);
+        EmbeddedChannel dropper = new EmbeddedChannel(dropping);
+        assertFalse(dropper.writeInbound(frame));
+        assertEquals(0, frame.refCnt());
+        org.tuntap.codec.pi.PiPacket pi = new org.tuntap.codec.pi.PiPacket(0, 0x86DD, TestPackets.buf("60000000"));
+        assertFalse(dropper.writeInbound(pi));
+        assertEquals(2, dropping.dropCounters().get(DropReason.IPV6));
+        assertEquals(0, pi.refCnt());
+        assertFalse(dropper.finish());
+    }
+
     /** Sets a 16-bit header word and fixes the header checksum incrementally. */
     private static void fixHeader(ByteBuf packet, int offset, int value) {
         int old = packet.getUnsignedShort(offset);
