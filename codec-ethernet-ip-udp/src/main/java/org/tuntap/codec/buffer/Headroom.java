@@ -37,21 +37,31 @@ public final class Headroom {
      * buffer holds one reference for the caller. The packet's bytes are never copied.
      */
     public static ByteBuf prepend(ByteBufAllocator alloc, ByteBuf packet, int headerLength) {
-        if (packet instanceof HeadroomByteBuf own && own.refCnt() == 1 && own.readerIndex() >= headerLength) {
+        if (packet instanceof HeadroomByteBuf own && own.refCnt() == 1 && own.readerIndex() >= headerLength && own.isIntact()) {
             own.readerIndex(own.readerIndex() - headerLength);
             return own.retain();
         }
         int capacity = HEADROOM + headerLength;
         ByteBuf header = alloc.buffer(capacity, capacity);
         header.writerIndex(capacity);
-        HeadroomByteBuf composite = new HeadroomByteBuf(alloc, packet.isDirect());
+        HeadroomByteBuf composite = new HeadroomByteBuf(alloc, packet.isDirect(), header);
+        composite.addComponent(true, header);
         if (packet.isReadable()) {
-            composite.addComponents(true, header, packet.retain());
-        } else {
-            composite.addComponent(true, header);
+            composite.addComponent(true, packet.retain()); // one by one: the varargs form allocates an array
         }
+        composite.components = composite.numComponents();
         composite.readerIndex(HEADROOM);
         return composite;
+    }
+
+    /**
+     * Where to write the header bytes of a buffer {@link #prepend} returned: the header buffer
+     * itself when it is one of ours (its indices are the composite's, and writing there skips
+     * the composite's per-access component lookup), else the buffer. Call right after
+     * {@code prepend}.
+     */
+    public static ByteBuf headerBuffer(ByteBuf prepended) {
+        return prepended instanceof HeadroomByteBuf own && own.isIntact() ? own.header : prepended;
     }
 
     /** How many header bytes could still be prepended to this buffer in place. */
@@ -61,8 +71,18 @@ public final class Headroom {
 
     /** Marks composites made by {@link #prepend}, whose bytes before the reader index are spare. */
     private static final class HeadroomByteBuf extends CompositeByteBuf {
-        HeadroomByteBuf(ByteBufAllocator alloc, boolean direct) {
+        /** Component 0, added with reader index 0, so its indices equal the composite's. */
+        final ByteBuf header;
+        /** Components at creation; fewer means someone consolidated or discarded, and the spare room is gone. */
+        int components;
+
+        HeadroomByteBuf(ByteBufAllocator alloc, boolean direct, ByteBuf header) {
             super(alloc, direct, 4);
+            this.header = header;
+        }
+
+        boolean isIntact() {
+            return numComponents() == components;
         }
     }
 }

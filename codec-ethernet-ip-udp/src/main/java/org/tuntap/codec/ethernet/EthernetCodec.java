@@ -86,10 +86,11 @@ public final class EthernetCodec extends MessageToMessageCodec<Object, EthernetF
     protected void encode(ChannelHandlerContext ctx, EthernetFrame frame, List<Object> out) {
         ByteBuf buf = Headroom.prepend(ctx.alloc(), frame.content(), frame.headerLength());
         int at = buf.readerIndex();
+        ByteBuf header = Headroom.headerBuffer(buf);
         if (frame.isTagged()) {
-            EthernetHeader.setTagged(buf, at, frame.destinationBits(), frame.sourceBits(), frame.vlanTci(), frame.etherType());
+            EthernetHeader.setTagged(header, at, frame.destinationBits(), frame.sourceBits(), frame.vlanTci(), frame.etherType());
         } else {
-            EthernetHeader.set(buf, at, frame.destinationBits(), frame.sourceBits(), frame.etherType());
+            EthernetHeader.set(header, at, frame.destinationBits(), frame.sourceBits(), frame.etherType());
         }
         out.add(buf);
     }

@@ -2,6 +2,8 @@ package org.tuntap.codec.ethernet;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
+import org.tuntap.codec.DropReason;
+import org.tuntap.codec.ParseResult;
 
 /**
  * An Ethernet II frame: addresses, ethertype, an optional VLAN tag, and the payload as
@@ -30,6 +32,26 @@ public final class EthernetFrame extends DefaultByteBufHolder {
         this.source = source;
         this.etherType = etherType & 0xFFFF;
         this.vlanTci = vlanTci < 0 ? EthernetHeader.NO_TAG : vlanTci & 0xFFFF;
+    }
+
+    /**
+     * Parses the readable bytes of {@code buf} as an Ethernet II frame (one VLAN tag is seen
+     * through). On success the frame holds a retained slice of the payload (release it);
+     * {@code buf} is not changed nor released. Fails with {@code TRUNCATED} only.
+     */
+    public static ParseResult<EthernetFrame> parse(ByteBuf buf) {
+        int start = buf.readerIndex();
+        int length = buf.readableBytes();
+        int headerLength = EthernetHeader.headerLength(buf, start, length);
+        if (headerLength < 0) {
+            return ParseResult.failed(DropReason.TRUNCATED);
+        }
+        boolean tagged = headerLength == EthernetHeader.TAGGED_LENGTH;
+        return ParseResult.ok(new EthernetFrame(
+                EthernetHeader.destination(buf, start), EthernetHeader.source(buf, start),
+                buf.getUnsignedShort(start + headerLength - 2),
+                tagged ? buf.getUnsignedShort(start + 14) : EthernetHeader.NO_TAG,
+                buf.retainedSlice(start + headerLength, length - headerLength)));
     }
 
     public MacAddress destination() {

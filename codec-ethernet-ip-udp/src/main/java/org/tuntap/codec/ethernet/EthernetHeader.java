@@ -51,6 +51,13 @@ public final class EthernetHeader {
         return length < TAGGED_LENGTH ? -1 : TAGGED_LENGTH;
     }
 
+    /** Appends an untagged header at the writer index of {@code out}. */
+    public static void write(ByteBuf out, MacAddress destination, MacAddress source, int etherType) {
+        out.ensureWritable(LENGTH);
+        set(out, out.writerIndex(), destination.bits(), source.bits(), etherType);
+        out.writerIndex(out.writerIndex() + LENGTH);
+    }
+
     /** Writes an untagged header at {@code index}. */
     public static void set(ByteBuf buf, int index, long destination, long source, int etherType) {
         MacAddress.writeBits(buf, index, destination);

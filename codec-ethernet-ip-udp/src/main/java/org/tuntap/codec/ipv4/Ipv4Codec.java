@@ -150,7 +150,7 @@ public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
                 .identification(nextIdentification);
         nextIdentification = (nextIdentification + 1) & 0xFFFF;
         ByteBuf packet = Headroom.prepend(ctx.alloc(), segment, header.headerLength());
-        header.emit(packet, packet.readerIndex(), payloadLength, checksums.compute());
+        header.emit(Headroom.headerBuffer(packet), packet.readerIndex(), payloadLength, checksums.compute());
         out.add(packet);
     }
 }

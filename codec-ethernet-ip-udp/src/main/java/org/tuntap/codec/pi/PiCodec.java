@@ -106,7 +106,7 @@ public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
             proto = mode == Mode.TUN ? protoOfIpPacket(packet) : protoOfFrame(packet);
         }
         ByteBuf withHeader = Headroom.prepend(ctx.alloc(), packet, PiHeader.LENGTH);
-        PiHeader.set(withHeader, withHeader.readerIndex(), flags, proto);
+        PiHeader.set(Headroom.headerBuffer(withHeader), withHeader.readerIndex(), flags, proto);
         out.add(withHeader);
     }
 

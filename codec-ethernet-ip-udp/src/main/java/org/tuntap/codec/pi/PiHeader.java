@@ -31,6 +31,13 @@ public final class PiHeader {
         return buf.getUnsignedShort(index + 2);
     }
 
+    /** Appends a header at the writer index of {@code out}. */
+    public static void write(ByteBuf out, int flags, int proto) {
+        out.ensureWritable(LENGTH);
+        set(out, out.writerIndex(), flags, proto);
+        out.writerIndex(out.writerIndex() + LENGTH);
+    }
+
     /** Writes a header at {@code index} (flags in host byte order). */
     public static void set(ByteBuf buf, int index, int flags, int proto) {
         if (HOST_LITTLE_ENDIAN) {

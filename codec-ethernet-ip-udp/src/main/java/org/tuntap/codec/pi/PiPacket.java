@@ -2,6 +2,8 @@ package org.tuntap.codec.pi;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
+import org.tuntap.codec.DropReason;
+import org.tuntap.codec.ParseResult;
 
 /**
  * A packet with its PI header taken apart: {@link #content()} is the packet after the header
@@ -17,6 +19,20 @@ public final class PiPacket extends DefaultByteBufHolder {
         super(content);
         this.flags = flags & 0xFFFF;
         this.proto = proto & 0xFFFF;
+    }
+
+    /**
+     * Parses the readable bytes of {@code buf} as a PI header and packet. On success the
+     * packet holds a retained slice after the header (release it); {@code buf} is not changed
+     * nor released. Fails with {@code TRUNCATED} when shorter than the header.
+     */
+    public static ParseResult<PiPacket> parse(ByteBuf buf) {
+        int start = buf.readerIndex();
+        if (buf.readableBytes() < PiHeader.LENGTH) {
+            return ParseResult.failed(DropReason.TRUNCATED);
+        }
+        return ParseResult.ok(new PiPacket(PiHeader.flags(buf, start), PiHeader.proto(buf, start),
+                buf.retainedSlice(start + PiHeader.LENGTH, buf.readableBytes() - PiHeader.LENGTH)));
     }
 
     /** The header's flags (see {@link PiHeader#TUN_PKT_STRIP}). */

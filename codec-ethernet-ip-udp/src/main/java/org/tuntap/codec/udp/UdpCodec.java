@@ -135,7 +135,7 @@ public final class UdpCodec extends MessageToMessageCodec<Ipv4Packet, DatagramPa
         int source = outboundSource.toInt(sourceAddress);
         int destination = outboundDestination.toInt(destinationAddress);
         ByteBuf segment = Headroom.prepend(ctx.alloc(), payload, UdpHeader.LENGTH);
-        UdpHeader.set(segment, segment.readerIndex(), source, destination, sender.getPort(), recipient.getPort(),
+        UdpHeader.set(Headroom.headerBuffer(segment), segment.readerIndex(), source, destination, sender.getPort(), recipient.getPort(),
                 payload, checksums.compute());
         out.add(new Ipv4Datagram(source, destination, Ipv4Header.PROTOCOL_UDP, segment));
     }

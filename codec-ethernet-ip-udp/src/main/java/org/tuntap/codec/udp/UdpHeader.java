@@ -67,7 +67,13 @@ public final class UdpHeader {
      */
     public static void set(ByteBuf buf, int index, int source, int destination, int sourcePort, int destinationPort,
                            ByteBuf payload, boolean computeChecksum) {
-        int payloadLength = payload.readableBytes();
+        set(buf, index, source, destination, sourcePort, destinationPort, payload, payload.readerIndex(),
+                payload.readableBytes(), computeChecksum);
+    }
+
+    /** {@link #set(ByteBuf, int, int, int, int, int, ByteBuf, boolean)} for a payload region given by index and length. */
+    public static void set(ByteBuf buf, int index, int source, int destination, int sourcePort, int destinationPort,
+                           ByteBuf payload, int payloadIndex, int payloadLength, boolean computeChecksum) {
         int length = LENGTH + payloadLength;
         if (length > 0xFFFF) {
             throw new IllegalArgumentException("UDP datagram of " + length + " bytes exceeds 65535");
@@ -79,7 +85,7 @@ public final class UdpHeader {
         if (computeChecksum) {
             long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length)
                     + (sourcePort & 0xFFFF) + (destinationPort & 0xFFFF) + length;
-            checksum = InternetChecksum.finish(InternetChecksum.add(sum, payload, payload.readerIndex(), payloadLength));
+            checksum = InternetChecksum.finish(InternetChecksum.add(sum, payload, payloadIndex, payloadLength));
             if (checksum == 0) {
                 checksum = 0xFFFF;
             }
