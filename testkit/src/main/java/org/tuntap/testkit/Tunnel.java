@@ -21,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +71,7 @@ public final class Tunnel implements MemoryFile {
     private final MemoryIoSystem system;
     private final int openFlags;
     private final Object lock = new Object();
+    private long writtenCount; // guarded by lock
     private volatile Runnable readinessListener;
 
     // Guarded by lock.
@@ -377,6 +380,34 @@ public final class Tunnel implements MemoryFile {
     public List<byte[]> writeBuffer() {
         synchronized (lock) {
             return copies(writeBuffer);
+        }
+    }
+
+    /** Packets written to this tunnel so far, whether taken out since or not. */
+    public long writtenCount() {
+        synchronized (lock) {
+            return writtenCount;
+        }
+    }
+
+    /**
+     * Blocks until at least {@code count} packets have been written to this tunnel in all (see
+     * {@link #writtenCount()}), or the timeout passes: how a test on a threaded event loop waits
+     * for the channel's writes without polling or sleeping.
+     *
+     * @return whether the count was reached
+     */
+    public boolean awaitWritten(long count, long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        synchronized (lock) {
+            while (writtenCount < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            }
+            return true;
         }
     }
 
@@ -701,6 +732,8 @@ public final class Tunnel implements MemoryFile {
                         : ErrnoException.wouldBlock("write");
             }
             writeBuffer.add(packet);
+            writtenCount++;
+            lock.notifyAll(); // for awaitWritten
             return packet.length;
         }
     }
