@@ -81,6 +81,15 @@ public final class MemoryIoHandler implements IoHandler {
         return handled;
     }
 
+    /** A file's readiness may have changed. */
+    private void fileChanged() {
+        // The loop's own changes (a channel writing, say) need no wake-up: run() looks at every
+        // file's readiness again before it sleeps. Only other threads must wake it.
+        if (!executor.isExecutorThread(Thread.currentThread())) {
+            signal();
+        }
+    }
+
     private void signal() {
         synchronized (lock) {
             signalled = true;
@@ -98,7 +107,7 @@ public final class MemoryIoHandler implements IoHandler {
         MemoryIoHandle memoryHandle = (MemoryIoHandle) handle;
         Registration registration = new Registration(memoryHandle);
         registrations.add(registration);
-        memoryHandle.file().setReadinessListener(this::signal);
+        memoryHandle.file().setReadinessListener(this::fileChanged);
         memoryHandle.registered();
         return registration;
     }
