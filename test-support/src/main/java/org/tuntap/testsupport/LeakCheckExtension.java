@@ -32,7 +32,8 @@ public final class LeakCheckExtension implements AfterEachCallback, AfterAllCall
         check();
     }
 
-    private static void check() {
+    /** Collects garbage, lets Netty look for leaks, and fails with every leak it reported. */
+    static void check() {
         if (ResourceLeakDetector.getLevel() != ResourceLeakDetector.Level.PARANOID) {
             throw new AssertionError("tests must run with -Dio.netty.leakDetection.level=PARANOID, not "
                     + ResourceLeakDetector.getLevel());
