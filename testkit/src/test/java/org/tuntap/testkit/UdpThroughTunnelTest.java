@@ -40,7 +40,8 @@ class UdpThroughTunnelTest {
     private static final byte[] HELLO_TO_203_0_113_9 = hex(
             "45 00 00 27 00 00 00 00 40 11 14 82 c6 33 64 07 cb 00 71 09 c3 50 12 b5 00 13 31 af"
                     + " 68 65 6c 6c 6f 20 77 6f 72 6c 64");
-    private static final byte[] ETHERNET_IPV4 = hex("ff ff ff ff ff ff 00 00 00 00 00 00 08 00");
+    /** Broadcast, from the network side's documentation MAC 00:00:5e:00:53:01, IPv4. */
+    private static final byte[] ETHERNET_IPV4 = hex("ff ff ff ff ff ff 00 00 5e 00 53 01 08 00");
     private static final byte[] HELLO = "hello world".getBytes(StandardCharsets.US_ASCII);
 
     private final MemoryIoSystem system = new MemoryIoSystem();
