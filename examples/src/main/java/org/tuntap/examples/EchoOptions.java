@@ -11,7 +11,7 @@ final class EchoOptions {
     static final String USAGE = String.join("\n",
             "usage: udp-echo [memory] [--mode tun|tap] [--pi] [--pcap FILE]",
             "       udp-echo native [--name NAME] [--mode tun|tap] [--pi] [--address A.B.C.D/PREFIX]",
-            "                       [--echo-address A.B.C.D] [--mtu BYTES] [--seconds N] [--pcap FILE]",
+            "                       [--echo-address A.B.C.D] [--mtu BYTES] [--seconds N] [--pcap FILE] [--raw]",
             "",
             "memory (default): an in-memory tunnel; a client sends a few datagrams into it as the",
             "  kernel would, the echo answers, the exchange is printed. No privileges needed.",
@@ -24,7 +24,9 @@ final class EchoOptions {
             "              device address + 1); in TUN mode every routed address is echoed",
             "  --mtu       device MTU (default 1500)",
             "  --seconds   stop after N seconds (default: run until Ctrl-C)",
-            "  --pcap      write the datagrams to FILE for Wireshark");
+            "  --pcap      write the datagrams to FILE for Wireshark",
+            "  --raw       echo without the codecs: swap addresses and ports in place (TUN without",
+            "              packet information; the native benchmark's transport-only figure)");
 
     boolean nativeMode;
     TunMode mode = TunMode.TUN;
@@ -37,6 +39,7 @@ final class EchoOptions {
     int mtu = 1500;
     long seconds;
     String pcap;
+    boolean raw;
 
     static EchoOptions parse(String... args) {
         EchoOptions options = new EchoOptions();
@@ -55,9 +58,13 @@ final class EchoOptions {
                     case "--mtu": options.mtu = Integer.parseInt(value(args, ++i)); break;
                     case "--seconds": options.seconds = Long.parseLong(value(args, ++i)); break;
                     case "--pcap": options.pcap = value(args, ++i); break;
+                    case "--raw": options.raw = true; break;
                     case "-h": case "--help": throw new IllegalArgumentException("");
                     default: throw new IllegalArgumentException("unknown argument: " + arg);
                 }
+            }
+            if (options.raw && (options.mode != TunMode.TUN || options.packetInfo || options.pcap != null)) {
+                throw new IllegalArgumentException("--raw echoes bare IPv4 packets: TUN mode, no --pi, no --pcap");
             }
             if (options.echoAddress == null) {
                 byte[] next = options.address.getAddress();

@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * A UDP echo over a TUN/TAP device: {@link UdpEchoHandler} (ordinary Netty UDP code) on a
@@ -103,8 +104,10 @@ public final class UdpEchoApp {
             return 1;
         }
         UdpEchoHandler echo = new UdpEchoHandler();
+        PacketSwapEcho swap = new PacketSwapEcho();
         OutputStream pcap = openPcap(options);
         EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress), pcap);
+        LongSupplier echoed = options.raw ? swap::echoed : echo::echoed;
         // One event loop thread: the same kind of loop Netty's epoll sockets run on.
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
@@ -115,7 +118,7 @@ public final class UdpEchoApp {
                     .option(TunChannelOption.PACKET_INFO, options.packetInfo)
                     // Room for an MTU-sized packet and its headers, not the 64 KiB default.
                     .option(TunChannelOption.MAX_PACKET_SIZE, options.mtu + TunIoctl.PI_HEADER_LENGTH + 18)
-                    .handler(pipeline)
+                    .handler(options.raw ? swap : pipeline)
                     .bind(new TunAddress(name)).sync().channel();
             String device = channel.localAddress().name();
             if (options.configureAddress) {
@@ -128,15 +131,16 @@ public final class UdpEchoApp {
             } else {
                 out.printf("%s (%s): attached; address and MTU left as they are%n", device, options.mode);
             }
-            out.printf("echoing UDP sent through %s (%s)%s; Ctrl-C stops%n", device,
+            out.printf("echoing UDP sent through %s (%s)%s%s; Ctrl-C stops%n", device,
                     options.mode == TunMode.TAP ? "answering ARP for " + options.echoAddress.getHostAddress()
                             : "any address routed to it",
-                    options.pcap != null ? "; capturing to " + options.pcap : "");
+                    options.pcap != null ? "; capturing to " + options.pcap : "",
+                    options.raw ? "; raw: packets swapped in place, no codecs" : "");
 
             Runtime.getRuntime().addShutdownHook(new Thread(() -> channel.close().syncUninterruptibly(), "udp-echo-stop"));
             long[] last = {0};
             group.scheduleAtFixedRate(() -> {
-                long now = echo.echoed();
+                long now = echoed.getAsLong();
                 if (now != last[0]) {
                     out.printf("echoed %d datagrams (+%d); dropped by IPv4 %d, by UDP %d%n", now, now - last[0],
                             pipeline.ipv4Drops(), pipeline.udpDrops());
@@ -149,7 +153,7 @@ public final class UdpEchoApp {
             } else {
                 channel.closeFuture().sync();
             }
-            out.printf("stopped: echoed %d datagrams; dropped by IPv4 %d, by UDP %d%n", echo.echoed(),
+            out.printf("stopped: echoed %d datagrams; dropped by IPv4 %d, by UDP %d%n", echoed.getAsLong(),
                     pipeline.ipv4Drops(), pipeline.udpDrops());
             return 0;
         } finally {

@@ -24,6 +24,12 @@ public class ErrnoException extends IOException {
         this.errno = errno;
     }
 
+    private ErrnoException(String operation, int errno, boolean lazyMessage) {
+        super((String) null);
+        this.operation = operation;
+        this.errno = errno;
+    }
+
     /** EAGAIN without a stack trace. */
     public static ErrnoException wouldBlock(String operation) {
         return new Stackless(operation, Errno.EAGAIN);
@@ -59,17 +65,25 @@ public class ErrnoException extends IOException {
         return errno == Errno.EINTR;
     }
 
-    /** Flow-control errnos: walking the stack would cost more than the system call. */
+    /**
+     * Flow-control errnos, made once per drained read loop: no stack walk, and the message is
+     * built only if someone reads it.
+     */
     private static final class Stackless extends ErrnoException {
         private static final long serialVersionUID = 1L;
 
         Stackless(String operation, int errno) {
-            super(operation, errno, null);
+            super(operation, errno, true);
         }
 
         @Override
         public synchronized Throwable fillInStackTrace() {
             return this;
+        }
+
+        @Override
+        public String getMessage() {
+            return message(operation(), errno(), null);
         }
     }
 }

@@ -11,6 +11,8 @@ import org.tuntap.transport.spi.TunReadiness;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
@@ -132,15 +134,39 @@ final class FfmTunIoSystem implements TunIoSystem {
             // One region that is neither a plain array nor addressable (a read-only view, say).
             n = LibC.write(fd, MemorySegment.ofBuffer(source.nioBuffer(readerIndex, length)));
         } else {
-            // Several regions (a composite): one packet needs one contiguous write.
-            byte[] scratch = new byte[length];
-            source.getBytes(readerIndex, scratch);
-            n = LibC.write(fd, MemorySegment.ofArray(scratch));
+            n = writeGathered(fd, source, readerIndex, length);
         }
         if (n < 0) {
             throw NativeErrors.readWrite("write", LibC.errno());
         }
         return (int) n;
+    }
+
+    /**
+     * Several regions (a composite: the codecs put each header in front of the payload this
+     * way): one {@code writev} of their native memory, so the payload is not copied. Heap parts,
+     * or more parts than an iovec array here holds, are copied into one array instead.
+     */
+    private static long writeGathered(int fd, ByteBuf source, int index, int length) {
+        if (source.nioBufferCount() <= LibC.MAX_IOVECS) {
+            ByteBuffer[] parts = source.nioBuffers(index, length);
+            MemorySegment iovecs = LibC.iovecs();
+            boolean allNative = true;
+            for (int i = 0; i < parts.length && allNative; i++) {
+                ByteBuffer part = parts[i];
+                allNative = part.isDirect();
+                if (allNative) {
+                    iovecs.set(ValueLayout.JAVA_LONG, i * LibC.IOVEC_SIZE, MemorySegment.ofBuffer(part).address());
+                    iovecs.set(ValueLayout.JAVA_LONG, i * LibC.IOVEC_SIZE + 8, part.remaining());
+                }
+            }
+            if (allNative) {
+                return LibC.writev(fd, iovecs, parts.length);
+            }
+        }
+        byte[] scratch = new byte[length];
+        source.getBytes(index, scratch);
+        return LibC.write(fd, MemorySegment.ofArray(scratch));
     }
 
     private static void checkAccessible(ByteBuf buffer) {

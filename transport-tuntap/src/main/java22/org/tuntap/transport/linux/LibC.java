@@ -65,6 +65,17 @@ final class LibC {
     private static final MethodHandle WRITE_SEGMENT = downcall("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), CAPTURE_ERRNO, CRITICAL_HEAP);
 
+    /** {@code writev}: one packet from several native regions (a header and its payload). */
+    private static final MethodHandle WRITEV_ADDRESS = downcall("writev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO, CRITICAL_HEAP);
+    /** The most regions one {@link #writev} takes from {@link #iovecs()}. */
+    static final int MAX_IOVECS = 16;
+    /** {@code sizeof(struct iovec)}: a pointer and a length. */
+    static final long IOVEC_SIZE = 16;
+
+    private static final ThreadLocal<MemorySegment> IOVECS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(MAX_IOVECS * IOVEC_SIZE, 8));
+
     private static final ThreadLocal<MemorySegment> CALL_STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE_LAYOUT));
 
@@ -133,6 +144,19 @@ final class LibC {
     static long write(int fd, long address, long count) {
         try {
             return (long) WRITE_ADDRESS.invokeExact(CALL_STATE.get(), fd, address, count);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** This thread's {@code struct iovec[MAX_IOVECS]} for {@link #writev}. */
+    static MemorySegment iovecs() {
+        return IOVECS.get();
+    }
+
+    static long writev(int fd, MemorySegment iovecs, int count) {
+        try {
+            return (long) WRITEV_ADDRESS.invokeExact(CALL_STATE.get(), fd, iovecs.address(), count);
         } catch (Throwable t) {
             throw unexpected(t);
         }

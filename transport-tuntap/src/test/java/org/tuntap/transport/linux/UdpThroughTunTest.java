@@ -83,7 +83,19 @@ class UdpThroughTunTest {
         roundTrip(payloadSize, PooledByteBufAllocator.DEFAULT, true);
     }
 
+    /** All parts native: the write goes out as one writev of the parts, with no copy. */
+    @ParameterizedTest(name = "payload {0} bytes")
+    @ValueSource(ints = {0, 300, MTU - 28})
+    void replyWrittenFromADirectCompositeBufferInThreeParts(int payloadSize) throws Exception {
+        roundTrip(payloadSize, PooledByteBufAllocator.DEFAULT, true, true);
+    }
+
     private void roundTrip(int payloadSize, ByteBufAllocator allocator, boolean compositeReply) throws Exception {
+        roundTrip(payloadSize, allocator, compositeReply, false);
+    }
+
+    private void roundTrip(int payloadSize, ByteBufAllocator allocator, boolean compositeReply, boolean directParts)
+            throws Exception {
         byte[] payload = new byte[payloadSize];
         for (int i = 0; i < payloadSize; i++) {
             payload[i] = (byte) (i * 7 + payloadSize);
@@ -114,7 +126,9 @@ class UdpThroughTunTest {
             replyPayload[i] ^= (byte) 0x5A;
         }
         byte[] reply = Ipv4Udp.build(PEER, PEER_PORT, LOCAL, socket.getLocalPort(), replyPayload);
-        ByteBuf out = compositeReply ? composite(allocator, reply) : allocator.buffer(reply.length + 5);
+        ByteBuf out = compositeReply
+                ? (directParts ? directComposite(reply) : composite(allocator, reply))
+                : allocator.buffer(reply.length + 5);
         try {
             if (!compositeReply) {
                 out.writeZero(5).readerIndex(5); // the write must start at the reader index
@@ -137,6 +151,17 @@ class UdpThroughTunTest {
         int split = Math.min(20, reply.length);
         composite.addComponent(true, allocator.buffer(split).writeBytes(reply, 0, split));
         composite.addComponent(true, Unpooled.wrappedBuffer(reply, split, reply.length - split));
+        return composite;
+    }
+
+    /** The reply in three direct parts: IPv4 header, UDP header, payload. */
+    private static CompositeByteBuf directComposite(byte[] reply) {
+        CompositeByteBuf composite = PooledByteBufAllocator.DEFAULT.compositeDirectBuffer();
+        int[] cuts = {0, Math.min(20, reply.length), Math.min(28, reply.length), reply.length};
+        for (int i = 0; i < 3; i++) {
+            ByteBuf part = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, cuts[i + 1] - cuts[i]));
+            composite.addComponent(true, part.writeBytes(reply, cuts[i], cuts[i + 1] - cuts[i]));
+        }
         return composite;
     }
 
