@@ -11,6 +11,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunReadiness;

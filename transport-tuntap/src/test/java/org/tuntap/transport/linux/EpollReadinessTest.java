@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunReadiness;
 

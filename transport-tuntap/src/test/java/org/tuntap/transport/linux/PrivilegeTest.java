@@ -3,6 +3,7 @@ package org.tuntap.transport.linux;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.TunIoctl;
 

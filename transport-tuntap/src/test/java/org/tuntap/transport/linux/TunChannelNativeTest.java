@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunBindException;
 import org.tuntap.transport.TunChannel;

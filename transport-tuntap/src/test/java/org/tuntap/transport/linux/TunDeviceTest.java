@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.OpenFlags;

@@ -6,6 +6,7 @@ import io.netty.util.IllegalReferenceCountException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 

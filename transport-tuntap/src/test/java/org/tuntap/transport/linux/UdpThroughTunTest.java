@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.tuntap.testsupport.Netns;
 import org.tuntap.transport.spi.ErrnoException;
 
 import java.net.DatagramPacket;

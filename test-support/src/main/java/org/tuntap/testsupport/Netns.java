@@ -1,18 +1,20 @@
-package org.tuntap.transport.linux;
+package org.tuntap.testsupport;
 
 import org.junit.jupiter.api.Assumptions;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The guard of every {@code @Tag("netns")} test: it touches the network only inside the private
- * namespace that build/netns-java makes, skips elsewhere (failing under CI=true).
+ * The guard of every {@code @Tag("netns")} test: the network is touched only inside the private
+ * namespace that build/netns-jdk/bin/java makes (it sets {@code TUNTAP_NETNS=1}); elsewhere the
+ * test is skipped with the launcher's reason, except under {@code CI=true}, where it fails.
  */
-final class Netns {
+public final class Netns {
     private Netns() {
     }
 
-    static void require() {
+    /** Returns only inside a private network namespace. */
+    public static void require() {
         if ("1".equals(System.getenv("TUNTAP_NETNS"))) {
             return;
         }
