@@ -1,5 +1,6 @@
 package org.tuntap.testkit;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -258,7 +259,7 @@ public final class TunnelHarness implements AutoCloseable {
 
     private static String describe(TrackingAllocator allocator) {
         StringBuilder text = new StringBuilder();
-        for (io.netty.buffer.ByteBuf buf : allocator.unreleased()) {
+        for (ByteBuf buf : allocator.unreleased()) {
             text.append("\n  ").append(buf);
         }
         return text.toString();
