@@ -19,9 +19,16 @@ public interface MemoryFile extends Pollable {
 
     /**
      * A pointer-argument ioctl. The system has already rejected every request but
-     * {@code TUNSETIFF}, as Twisted's {@code MemoryIOSystem} does.
+     * {@code TUNSETIFF} (as Twisted's {@code MemoryIOSystem} does) and {@code TUNGETIFF}.
      */
     void ioctl(long request, byte[] argument) throws ErrnoException;
+
+    /**
+     * Like {@link org.tuntap.transport.spi.TunIoSystem#addFlags}, for this file. The default
+     * ignores it: in-memory files never block.
+     */
+    default void addFlags(int flags) throws ErrnoException {
+    }
 
     /** Called once, when the system closes the fd; the file must then wake its readiness listener. */
     void close();

@@ -8,6 +8,7 @@ import org.tuntap.codec.udp.UdpPackets;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
+import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoSystem;
 import org.tuntap.transport.spi.TunIoctl;
 import org.tuntap.transport.spi.TunReadiness;
@@ -40,7 +41,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *     fail with EPERM before anything else, as for an unprivileged process.</li>
  * <li>{@code open} of an unregistered path fails with ENOSYS; an fd that is not open gives EBADF.</li>
  * <li>{@code ioctl} checks permission (EPERM), then the fd (EBADF), then that the request is
- *     {@code TUNSETIFF} (else EINVAL, for both overloads); {@link Tunnel#ioctl} does the rest.</li>
+ *     {@code TUNSETIFF} or {@code TUNGETIFF} (else EINVAL, for both overloads); {@link Tunnel#ioctl}
+ *     does the rest.</li>
+ * <li>{@code addFlags} (fcntl) records {@code O_NONBLOCK}/{@code O_CLOEXEC} on the file, for a
+ *     channel adopting a tunnel the test opened.</li>
  * </ul>
  *
  * <p>Thread-safe: the fd table sits behind one lock, and each file guards its own state.
@@ -133,10 +137,16 @@ public final class MemoryIoSystem implements TunIoSystem {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         checkPermission(IOCTL_PERMISSION, operation);
         MemoryFile file = file(fd, operation);
-        if (request != TunIoctl.TUNSETIFF) {
-            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF is supported in memory");
+        if (request != TunIoctl.TUNSETIFF && request != TunIoctl.TUNGETIFF) {
+            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF and TUNGETIFF are supported in memory");
         }
         file.ioctl(request, argument);
+    }
+
+    /** {@code fcntl}: records {@link OpenFlags#O_NONBLOCK}/{@link OpenFlags#O_CLOEXEC} on the file (EBADF if not open). */
+    @Override
+    public void addFlags(int fd, int flags) throws ErrnoException {
+        file(fd, "fcntl").addFlags(flags);
     }
 
     /** Checks permission and fd like the pointer overload, then fails with EINVAL: no value ioctl is modelled. */

@@ -69,7 +69,7 @@ public final class Tunnel implements MemoryFile {
     private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
 
     private final MemoryIoSystem system;
-    private final int openFlags;
+    private volatile int openFlags; // O_NONBLOCK and O_CLOEXEC may be added later (addFlags)
     private final Object lock = new Object();
     private long writtenCount; // guarded by lock
     private volatile Runnable readinessListener;
@@ -105,7 +105,7 @@ public final class Tunnel implements MemoryFile {
 
     // ---- what open and TUNSETIFF set ----
 
-    /** The {@link OpenFlags} bits the file was opened with. */
+    /** The {@link OpenFlags} bits the file was opened with, and any added since ({@link #addFlags}). */
     public int openFlags() {
         return openFlags;
     }
@@ -568,8 +568,12 @@ public final class Tunnel implements MemoryFile {
     @Override
     public void ioctl(long request, byte[] argument) throws ErrnoException {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
+        if (request == TunIoctl.TUNGETIFF) {
+            getInterface(argument, operation);
+            return;
+        }
         if (request != TunIoctl.TUNSETIFF) {
-            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF is supported in memory");
+            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF and TUNGETIFF are supported in memory");
         }
         if (argument == null || argument.length < Ifreq.SIZE) {
             throw new ErrnoException(operation, Errno.EINVAL, "ifreq argument of "
@@ -595,6 +599,37 @@ public final class Tunnel implements MemoryFile {
         byte[] nameBytes = assigned.getBytes(StandardCharsets.UTF_8);
         Arrays.fill(argument, 0, Ifreq.NAME_SIZE, (byte) 0);
         System.arraycopy(nameBytes, 0, argument, 0, nameBytes.length);
+    }
+
+    /**
+     * {@code TUNGETIFF}, as the kernel answers it: the device's name, and its flags (the mode, and
+     * the features {@code IFF_NO_PI}, {@code IFF_MULTI_QUEUE}, ...).
+     *
+     * @throws ErrnoException EBADFD before TUNSETIFF, EBADF after close, EINVAL for a short argument
+     */
+    private void getInterface(byte[] argument, String operation) throws ErrnoException {
+        if (argument == null || argument.length < Ifreq.SIZE) {
+            throw new ErrnoException(operation, Errno.EINVAL, "ifreq argument of "
+                    + (argument == null ? "null" : argument.length + " bytes") + " (expected " + Ifreq.SIZE + ")");
+        }
+        String device;
+        int flags;
+        synchronized (lock) {
+            checkUsable(operation);
+            device = name;
+            flags = (isTap(tunnelMode) ? TunIoctl.IFF_TAP : TunIoctl.IFF_TUN) | (tunnelMode & DEVICE_FEATURES);
+        }
+        byte[] answer = Ifreq.encode(device, flags);
+        System.arraycopy(answer, 0, argument, 0, Ifreq.SIZE);
+    }
+
+    /** {@code fcntl} for an fd adopted by a channel: adds {@link OpenFlags#O_NONBLOCK} / {@link OpenFlags#O_CLOEXEC}. */
+    @Override
+    public void addFlags(int flags) throws ErrnoException {
+        synchronized (lock) {
+            checkOpen("fcntl");
+            openFlags |= flags & (OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
+        }
     }
 
     /** Closes the file: later operations fail with EBADF; buffers stay readable for assertions. */

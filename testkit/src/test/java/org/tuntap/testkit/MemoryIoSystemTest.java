@@ -172,13 +172,44 @@ class MemoryIoSystemTest {
     }
 
     @Test
-    void ioctlRequestsOtherThanTunsetiffFailWithEinval() throws ErrnoException {
+    void ioctlRequestsOtherThanTunsetiffAndTungetiffFailWithEinval() throws ErrnoException {
         int fd = system.open(TunIoctl.DEVICE_PATH, OpenFlags.TUN_PORT);
         assertErrno(Errno.EINVAL, assertThrows(ErrnoException.class,
                 () -> system.ioctl(fd, 0xDEADBEEFL, "garbage".getBytes())));
         assertErrno(Errno.EINVAL, assertThrows(ErrnoException.class,
+                () -> system.ioctl(fd, TunIoctl.TUNSETQUEUE, new byte[Ifreq.SIZE])));
+        // TUNGETIFF before TUNSETIFF: the kernel's EBADFD (no device on this fd yet).
+        assertErrno(Errno.EBADFD, assertThrows(ErrnoException.class,
                 () -> system.ioctl(fd, TunIoctl.TUNGETIFF, new byte[Ifreq.SIZE])));
         assertFalse(system.tunnel(fd).isAttached());
+    }
+
+    @Test
+    void tungetiffAnswersTheNameModeAndFeaturesAsTheKernelDoes() throws ErrnoException {
+        int tun = Tunnels.open(system, "tun%d", TunIoctl.IFF_TUN | TunIoctl.IFF_NO_PI);
+        int tap = Tunnels.open(system, "tap7", TunIoctl.IFF_TAP);
+        byte[] ifreq = new byte[Ifreq.SIZE];
+        system.ioctl(tun, TunIoctl.TUNGETIFF, ifreq);
+        assertEquals("tun0", Ifreq.name(ifreq));
+        assertEquals(TunIoctl.IFF_TUN | TunIoctl.IFF_NO_PI, Ifreq.flags(ifreq));
+        system.ioctl(tap, TunIoctl.TUNGETIFF, ifreq);
+        assertEquals("tap7", Ifreq.name(ifreq));
+        assertEquals(TunIoctl.IFF_TAP, Ifreq.flags(ifreq));
+        assertErrno(Errno.EINVAL, assertThrows(ErrnoException.class,
+                () -> system.ioctl(tun, TunIoctl.TUNGETIFF, new byte[Ifreq.SIZE - 1])));
+    }
+
+    @Test
+    void addFlagsMakesAnFdNonBlockingAndCloseOnExec() throws ErrnoException {
+        int fd = system.open(TunIoctl.DEVICE_PATH, OpenFlags.O_RDWR);
+        Tunnel tunnel = system.tunnel(fd);
+        assertTrue(tunnel.blocking());
+        assertFalse(tunnel.closeOnExec());
+        system.addFlags(fd, OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
+        assertFalse(tunnel.blocking());
+        assertTrue(tunnel.closeOnExec());
+        system.close(fd);
+        assertErrno(Errno.EBADF, assertThrows(ErrnoException.class, () -> system.addFlags(fd, OpenFlags.O_NONBLOCK)));
     }
 
     @Test

@@ -3,6 +3,7 @@ package org.tuntap.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.AbstractChannel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelMetadata;
@@ -20,6 +21,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
+import org.tuntap.transport.linux.LinuxTun;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.Ifreq;
@@ -55,7 +57,18 @@ import java.util.Objects;
  * is fired to {@code exceptionCaught} and closes the channel. Writes retry EINTR, wait for
  * writability on EAGAIN (the packet stays queued and counts against the write-buffer water
  * marks), and fail the write's promise on other errors; an error that means the device is gone
- * (EBADFD, EBADF, EIO, ENODEV, ENXIO) also closes the channel.
+ * (EBADFD, EBADF, EIO, ENODEV, ENXIO) also closes the channel. {@link #counters()} counts all of it.
+ *
+ * <p><b>Adopting an fd opened elsewhere</b> (a privileged helper opened and configured the
+ * device and passed the fd over a Unix socket, say): {@link #TunChannel(TunIoSystem, int)} or,
+ * on the native layer, {@link #TunChannel(int)}, as Netty's {@code EpollDatagramChannel(int)}.
+ * The channel learns the device's name, mode and packet-information setting from the kernel
+ * ({@code TUNGETIFF}), makes the fd non-blocking and close-on-exec, and is active at once:
+ * {@code register()} it (a {@code bind} to its own name is accepted and does nothing). Closing
+ * the channel closes the fd unless {@link TunChannelOption#CLOSE_ADOPTED_FD} is false.
+ *
+ * <p>{@code Bootstrap.channel(TunChannel.class)} makes channels on the native layer
+ * ({@link #TunChannel()}).
  */
 public final class TunChannel extends AbstractChannel {
 
@@ -66,6 +79,8 @@ public final class TunChannel extends AbstractChannel {
     private final TunIoSystem io;
     private final TunReadiness readiness;
     private final TunChannelConfig config;
+    private final TunChannelCounters counters = new TunChannelCounters();
+    private final boolean adopted;
 
     private volatile boolean open = true;
     private volatile int fd = NO_FD;
@@ -77,11 +92,65 @@ public final class TunChannel extends AbstractChannel {
     private boolean writeInterest;
     private boolean readPending;
 
+    /**
+     * A channel on the native Linux layer ({@link LinuxTun#ioSystem()}), for
+     * {@code Bootstrap.channel(TunChannel.class)}; it opens its device at bind.
+     *
+     * @throws UnsatisfiedLinkError if the native layer is unavailable, with
+     *     {@link LinuxTun#unavailabilityCause()} as its cause
+     */
+    public TunChannel() {
+        this(LinuxTun.ioSystem());
+    }
+
+    /** A channel on the given fd layer; it opens its device at bind. */
     public TunChannel(TunIoSystem io) {
         super(null);
         this.io = Objects.requireNonNull(io, "io");
         this.readiness = Objects.requireNonNull(io.readiness(), "io.readiness()");
         this.config = new TunChannelConfig(this);
+        this.adopted = false;
+    }
+
+    /**
+     * Adopts a TUN/TAP fd opened elsewhere, on the native Linux layer: see
+     * {@link #TunChannel(TunIoSystem, int)}.
+     *
+     * @throws UnsatisfiedLinkError if the native layer is unavailable
+     */
+    public TunChannel(int fd) {
+        this(LinuxTun.ioSystem(), fd);
+    }
+
+    /**
+     * Adopts {@code fd}, an fd of {@code io} already attached to a TUN/TAP device: the channel's
+     * {@link #localAddress()}, {@link TunChannelOption#MODE}, {@link TunChannelOption#PACKET_INFO}
+     * and {@link TunChannelOption#MULTI_QUEUE} become the device's ({@code TUNGETIFF}), and the
+     * fd is made non-blocking and close-on-exec. The channel is active from here on: register it
+     * with a loop ({@code Bootstrap.register()}), no bind needed. Closing the channel closes the
+     * fd, unless {@link TunChannelOption#CLOSE_ADOPTED_FD} is set to false.
+     *
+     * @throws ChannelException if {@code fd} is not an open fd attached to a TUN/TAP device (the
+     *     cause is the {@link ErrnoException}); the fd is then left as it was given, open
+     */
+    public TunChannel(TunIoSystem io, int fd) {
+        super(null);
+        this.io = Objects.requireNonNull(io, "io");
+        this.readiness = Objects.requireNonNull(io.readiness(), "io.readiness()");
+        this.config = new TunChannelConfig(this);
+        this.adopted = true;
+        byte[] ifreq = new byte[Ifreq.SIZE];
+        try {
+            io.ioctl(fd, TunIoctl.TUNGETIFF, ifreq);
+            io.addFlags(fd, OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
+        } catch (ErrnoException e) {
+            throw new ChannelException("cannot adopt fd " + fd + " as a TUN/TAP device: " + e.getMessage()
+                    + (e.errno() == Errno.EBADFD ? " (the fd is not attached to a device yet: TUNSETIFF first)" : ""), e);
+        }
+        int flags = Ifreq.flags(ifreq);
+        config.learnDevice(flags);
+        this.localAddress = new TunAddress(Ifreq.name(ifreq));
+        this.fd = fd;
     }
 
     /** A factory for {@code Bootstrap.channelFactory(...)}: channels on the given fd layer. */
@@ -98,6 +167,16 @@ public final class TunChannel extends AbstractChannel {
     /** The device's file descriptor, or -1 before bind and after close. */
     public int fd() {
         return fd;
+    }
+
+    /** Whether this channel adopted an fd opened elsewhere (rather than opening one at bind). */
+    public boolean isAdopted() {
+        return adopted;
+    }
+
+    /** The transport's counters: packets, bytes, errors by errno, drops, pushbacks. */
+    public TunChannelCounters counters() {
+        return counters;
     }
 
     @Override
@@ -188,6 +267,14 @@ public final class TunChannel extends AbstractChannel {
                     + (address == null ? "null" : StringUtil.simpleClassName(address)));
         }
         String requested = ((TunAddress) address).name();
+        if (fd != NO_FD) {
+            // Bound already (an adopted fd, or a second bind): only its own name is accepted.
+            if (requested.isEmpty() || address.equals(localAddress)) {
+                return;
+            }
+            throw new IllegalStateException(this + " is already bound to " + localAddress
+                    + (adopted ? " (an adopted fd: register it, no bind needed)" : "") + "; cannot bind to " + requested);
+        }
         String name = requested.isEmpty() ? config.getMode().defaultNameTemplate() : requested;
         int newFd;
         try {
@@ -244,7 +331,7 @@ public final class TunChannel extends AbstractChannel {
         cancelRegistration();
         int closing = fd;
         fd = NO_FD;
-        if (closing != NO_FD) {
+        if (closing != NO_FD && (!adopted || config.isCloseAdoptedFd())) {
             io.close(closing);
         }
     }
@@ -306,33 +393,42 @@ public final class TunChannel extends AbstractChannel {
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
         int budget = maxMessagesPerWrite();
-        while (budget > 0) {
-            ByteBuf packet = (ByteBuf) in.current();
-            if (packet == null) {
-                setWriteInterest(false);
-                return;
-            }
-            try {
-                io.write(fd, packet);
-                in.remove();
-                budget--;
-            } catch (ErrnoException e) {
-                if (e.isInterrupted()) {
-                    continue; // a signal: the packet was not written, write it again
-                }
-                if (e.isWouldBlock()) {
-                    setWriteInterest(true); // keep the packet; flush again when writable
+        long packets = 0;
+        long bytes = 0;
+        try {
+            while (budget > 0) {
+                ByteBuf packet = (ByteBuf) in.current();
+                if (packet == null) {
+                    setWriteInterest(false);
                     return;
                 }
-                in.remove(e); // this packet failed
-                if (isDeviceGone(e)) {
-                    // Every later write would fail the same way (and with auto-read off no read
-                    // would notice): report it once and close, as the read loop does.
-                    pipeline().fireExceptionCaught(e);
-                    unsafe().close(voidPromise());
-                    return;
+                try {
+                    bytes += io.write(fd, packet);
+                    packets++;
+                    in.remove();
+                    budget--;
+                } catch (ErrnoException e) {
+                    if (e.isInterrupted()) {
+                        continue; // a signal: the packet was not written, write it again
+                    }
+                    if (e.isWouldBlock()) {
+                        counters.writePushedBack();
+                        setWriteInterest(true); // keep the packet; flush again when writable
+                        return;
+                    }
+                    counters.writeFailed(e.errno());
+                    in.remove(e); // this packet failed
+                    if (isDeviceGone(e)) {
+                        // Every later write would fail the same way (and with auto-read off no read
+                        // would notice): report it once and close, as the read loop does.
+                        pipeline().fireExceptionCaught(e);
+                        unsafe().close(voidPromise());
+                        return;
+                    }
                 }
             }
+        } finally {
+            counters.addWritten(packets, bytes); // once per loop: the hot path stays cheap
         }
         // Budget spent with packets left: let other channels on the loop run, then continue.
         eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
@@ -397,6 +493,8 @@ public final class TunChannel extends AbstractChannel {
             handle.reset(config);
             int maxPacketSize = TunChannel.this.config.getMaxPacketSize();
             Throwable failure = null;
+            long packets = 0;
+            long bytes = 0;
             try {
                 do {
                     ByteBuf packet = handle.allocate(allocator);
@@ -416,12 +514,16 @@ public final class TunChannel extends AbstractChannel {
                     }
                     handle.lastBytesRead(read);
                     handle.incMessagesRead(1);
+                    packets++;
+                    bytes += read;
                     readPending = false;
                     pipeline.fireChannelRead(packet);
                 } while (isActive() && handle.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
             } catch (Throwable t) {
                 failure = t;
+                counters.readFailed(t instanceof ErrnoException ? ((ErrnoException) t).errno() : 0);
             }
+            counters.addRead(packets, bytes); // once per loop: the hot path stays cheap
             handle.readComplete();
             pipeline.fireChannelReadComplete();
             if (failure != null) {

@@ -1,6 +1,7 @@
 package org.tuntap.transport;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.FixedRecvByteBufAllocator;
@@ -34,6 +35,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     private volatile Boolean persist;
     private volatile int owner = -1;
     private volatile int group = -1;
+    private volatile boolean closeAdoptedFd = true;
 
     TunChannelConfig(TunChannel channel) {
         super(channel, new FixedRecvByteBufAllocator(DEFAULT_MAX_PACKET_SIZE).maxMessagesPerRead(DEFAULT_READ_BUDGET));
@@ -44,7 +46,8 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return getOptions(super.getOptions(),
                 TunChannelOption.MODE, TunChannelOption.PACKET_INFO, TunChannelOption.MAX_PACKET_SIZE,
                 TunChannelOption.READ_BUDGET, TunChannelOption.MULTI_QUEUE, TunChannelOption.EXCLUSIVE,
-                TunChannelOption.PERSIST, TunChannelOption.OWNER, TunChannelOption.GROUP);
+                TunChannelOption.PERSIST, TunChannelOption.OWNER, TunChannelOption.GROUP,
+                TunChannelOption.CLOSE_ADOPTED_FD);
     }
 
     @Override
@@ -59,6 +62,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         if (option == TunChannelOption.PERSIST) return (T) getPersist();
         if (option == TunChannelOption.OWNER) return (T) Integer.valueOf(getOwner());
         if (option == TunChannelOption.GROUP) return (T) Integer.valueOf(getGroup());
+        if (option == TunChannelOption.CLOSE_ADOPTED_FD) return (T) Boolean.valueOf(isCloseAdoptedFd());
         return super.getOption(option);
     }
 
@@ -83,6 +87,8 @@ public final class TunChannelConfig extends DefaultChannelConfig {
             setOwner((Integer) value);
         } else if (option == TunChannelOption.GROUP) {
             setGroup((Integer) value);
+        } else if (option == TunChannelOption.CLOSE_ADOPTED_FD) {
+            setCloseAdoptedFd((Boolean) value);
         } else {
             return super.setOption(option, value);
         }
@@ -202,6 +208,34 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         checkUnbound(TunChannelOption.GROUP);
         this.group = gid;
         return this;
+    }
+
+    /** Whether closing a channel that adopted its fd closes the fd (default true). */
+    public boolean isCloseAdoptedFd() {
+        return closeAdoptedFd;
+    }
+
+    /** False leaves an adopted fd open when the channel closes, for its owner to reuse or close. */
+    public TunChannelConfig setCloseAdoptedFd(boolean closeAdoptedFd) {
+        this.closeAdoptedFd = closeAdoptedFd;
+        return this;
+    }
+
+    /**
+     * Takes the settings of an adopted fd's device from its {@code TUNGETIFF} flags. There, as
+     * in {@code TUNSETIFF}, 0x1000 is {@code IFF_NO_PI} (the kernel reports its TUN_FEATURES).
+     */
+    void learnDevice(int flags) {
+        if ((flags & TunIoctl.IFF_TAP) != 0) {
+            mode = TunMode.TAP;
+        } else if ((flags & TunIoctl.IFF_TUN) != 0) {
+            mode = TunMode.TUN;
+        } else {
+            throw new ChannelException("TUNGETIFF flags 0x" + Integer.toHexString(flags)
+                    + " name neither TUN nor TAP");
+        }
+        packetInfo = (flags & TunIoctl.IFF_NO_PI) == 0;
+        multiQueue = (flags & TunIoctl.IFF_MULTI_QUEUE) != 0;
     }
 
     /** The {@code TUNSETIFF} flags these settings ask for. */

@@ -52,6 +52,14 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
     /** The gid allowed to attach to the device ({@code TUNSETGROUP}). Default: not set (-1). */
     public static final ChannelOption<Integer> GROUP = valueOf(TunChannelOption.class, "TUN_GROUP");
 
+    /**
+     * Whether closing a channel that adopted an fd opened elsewhere
+     * ({@link TunChannel#TunChannel(org.tuntap.transport.spi.TunIoSystem, int)}) closes that fd.
+     * False leaves it open for its owner. Default true. Channels that open their own fd at bind
+     * always close it.
+     */
+    public static final ChannelOption<Boolean> CLOSE_ADOPTED_FD = valueOf(TunChannelOption.class, "TUN_CLOSE_ADOPTED_FD");
+
     @SuppressWarnings("unused")
     private TunChannelOption() {
         super(null);

@@ -58,6 +58,14 @@ public interface TunIoSystem {
      */
     int write(int fd, ByteBuf source) throws ErrnoException;
 
+    /**
+     * Adds {@link OpenFlags#O_NONBLOCK} and/or {@link OpenFlags#O_CLOEXEC} to an fd opened
+     * elsewhere, like {@code fcntl(F_SETFL, ... | O_NONBLOCK)} and {@code fcntl(F_SETFD,
+     * FD_CLOEXEC)}: a channel adopting an fd makes it behave as one it opened itself. Other bits
+     * of {@code flags} are ignored.
+     */
+    void addFlags(int fd, int flags) throws ErrnoException;
+
     /** Closes a file descriptor, like {@code close(2)}. */
     void close(int fd) throws ErrnoException;
 

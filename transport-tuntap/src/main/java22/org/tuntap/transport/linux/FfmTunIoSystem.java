@@ -176,6 +176,24 @@ final class FfmTunIoSystem implements TunIoSystem {
     }
 
     @Override
+    public void addFlags(int fd, int flags) throws ErrnoException {
+        if ((flags & OpenFlags.O_NONBLOCK) != 0) {
+            int status = LibC.fcntl(fd, LibC.F_GETFL, 0);
+            if (status < 0 || (status & LibC.O_NONBLOCK) == 0
+                    && LibC.fcntl(fd, LibC.F_SETFL, status | LibC.O_NONBLOCK) < 0) {
+                throw new ErrnoException("fcntl(F_SETFL, O_NONBLOCK)", LibC.errno());
+            }
+        }
+        if ((flags & OpenFlags.O_CLOEXEC) != 0) {
+            int descriptorFlags = LibC.fcntl(fd, LibC.F_GETFD, 0);
+            if (descriptorFlags < 0 || (descriptorFlags & LibC.FD_CLOEXEC) == 0
+                    && LibC.fcntl(fd, LibC.F_SETFD, descriptorFlags | LibC.FD_CLOEXEC) < 0) {
+                throw new ErrnoException("fcntl(F_SETFD, FD_CLOEXEC)", LibC.errno());
+            }
+        }
+    }
+
+    @Override
     public void close(int fd) throws ErrnoException {
         // Mark Netty's view of the fd closed first, so a later cancel of its epoll registration
         // does not touch the number (which the kernel may have handed to a new file by then).

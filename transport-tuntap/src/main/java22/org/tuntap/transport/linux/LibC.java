@@ -24,6 +24,11 @@ final class LibC {
     static final int O_RDWR = 2;
     static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
+    static final int F_GETFD = 1;
+    static final int F_SETFD = 2;
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
+    static final int FD_CLOEXEC = 1;
     static final int AF_INET = 2;
     static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 0x80000;
@@ -44,6 +49,10 @@ final class LibC {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
+    // fcntl is variadic: the third argument (an int for the commands used here) is the first variadic one.
+    private static final MethodHandle FCNTL = downcall("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SOCKET = downcall("socket",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     // ioctl is variadic: the third argument is the first variadic one.
@@ -104,6 +113,14 @@ final class LibC {
     static int close(int fd) {
         try {
             return (int) CLOSE.invokeExact(CALL_STATE.get(), fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int fcntl(int fd, int command, int argument) {
+        try {
+            return (int) FCNTL.invokeExact(CALL_STATE.get(), fd, command, argument);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -3,6 +3,7 @@ package org.tuntap.transport.linux;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.tuntap.transport.TunChannel;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -36,5 +37,9 @@ class LinuxTunBaselineTest {
         UnsatisfiedLinkError error = assertThrows(UnsatisfiedLinkError.class, LinuxTun::ensureAvailability);
         assertTrue(error.getCause() == cause, "ensureAvailability carries the cause");
         assertThrows(UnsatisfiedLinkError.class, LinuxTun::ioSystem);
+        // Bootstrap.channel(TunChannel.class) calls the no-argument constructor: the same refusal.
+        UnsatisfiedLinkError fromChannel = assertThrows(UnsatisfiedLinkError.class, TunChannel::new);
+        assertTrue(fromChannel.getCause() == cause, "the channel's constructor carries the cause");
+        assertThrows(UnsatisfiedLinkError.class, () -> new TunChannel(3));
     }
 }

@@ -1,0 +1,160 @@
+package org.tuntap.transport;
+
+import org.tuntap.transport.spi.Errno;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * What a {@link TunChannel}'s transport has done since it was made: packets and bytes read and
+ * written, read and write errors by errno, writes dropped, and how often the device pushed back
+ * (a write met EAGAIN). Get it from {@link TunChannel#counters()}; export it to your metrics
+ * system next to the codecs' drop counters.
+ *
+ * <p>Readable from any thread. Only the channel's event loop writes (one writer), once per read
+ * or write loop rather than per packet, so the hot path pays one volatile store per batch and
+ * allocates nothing. Error counters are atomic per errno; errors are off the hot path.
+ */
+public final class TunChannelCounters {
+    /** Linux errnos are below 134; slot 0 counts failures that carry no errno. */
+    private static final int ERRNO_SLOTS = 256;
+    private static final int NO_ERRNO = 0;
+
+    // Written by the channel's event loop only (single writer), read by anyone.
+    private volatile long packetsRead;
+    private volatile long bytesRead;
+    private volatile long packetsWritten;
+    private volatile long bytesWritten;
+    private volatile long writesDropped;
+    private volatile long writePushbacks;
+    private final AtomicLongArray readErrors = new AtomicLongArray(ERRNO_SLOTS);
+    private final AtomicLongArray writeErrors = new AtomicLongArray(ERRNO_SLOTS);
+
+    TunChannelCounters() {
+    }
+
+    /** Packets the channel read from the device (and passed to its pipeline). */
+    public long packetsRead() {
+        return packetsRead;
+    }
+
+    /** Bytes of those packets, as read (a PI header included). */
+    public long bytesRead() {
+        return bytesRead;
+    }
+
+    /** Packets the device took from the channel. */
+    public long packetsWritten() {
+        return packetsWritten;
+    }
+
+    /** Bytes of those packets, as written (a PI header included). */
+    public long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** Packets the channel gave up on because their write failed (the write's promise failed). */
+    public long writesDropped() {
+        return writesDropped;
+    }
+
+    /**
+     * Times the device pushed back: a write met EAGAIN (its queue was full), so the channel kept
+     * the packet and waited for writability.
+     */
+    public long writePushbacks() {
+        return writePushbacks;
+    }
+
+    /** Reads that failed with {@code errno} ({@link Errno}); 0 counts failures without one. */
+    public long readErrors(int errno) {
+        return readErrors.get(slot(errno));
+    }
+
+    /** Writes that failed with {@code errno} ({@link Errno}); 0 counts failures without one. */
+    public long writeErrors(int errno) {
+        return writeErrors.get(slot(errno));
+    }
+
+    /** Failed reads (EAGAIN and EINTR are flow control and not counted). */
+    public long readErrors() {
+        return sum(readErrors);
+    }
+
+    /** Failed writes (EAGAIN and EINTR are flow control and not counted). */
+    public long writeErrors() {
+        return sum(writeErrors);
+    }
+
+    /** The read errors by errno name ({@code "EIO"}, {@code "errno 0"} for no errno), nonzero only. */
+    public Map<String, Long> readErrorsByErrno() {
+        return byName(readErrors);
+    }
+
+    /** The write errors by errno name, nonzero only. */
+    public Map<String, Long> writeErrorsByErrno() {
+        return byName(writeErrors);
+    }
+
+    @Override
+    public String toString() {
+        return "read " + packetsRead + " packets/" + bytesRead + " B, written " + packetsWritten + " packets/"
+                + bytesWritten + " B, pushbacks " + writePushbacks + ", writes dropped " + writesDropped
+                + ", read errors " + readErrorsByErrno() + ", write errors " + writeErrorsByErrno();
+    }
+
+    // ---- updates, from the channel's event loop ----
+
+    void addRead(long packets, long bytes) {
+        if (packets != 0) {
+            packetsRead += packets; // one writer: no lost update
+            bytesRead += bytes;
+        }
+    }
+
+    void addWritten(long packets, long bytes) {
+        if (packets != 0) {
+            packetsWritten += packets;
+            bytesWritten += bytes;
+        }
+    }
+
+    void writePushedBack() {
+        writePushbacks++;
+    }
+
+    void readFailed(int errno) {
+        readErrors.incrementAndGet(slot(errno));
+    }
+
+    /** A write failed with {@code errno} and its packet was dropped. */
+    void writeFailed(int errno) {
+        writeErrors.incrementAndGet(slot(errno));
+        writesDropped++;
+    }
+
+    private static int slot(int errno) {
+        return errno > 0 && errno < ERRNO_SLOTS ? errno : NO_ERRNO;
+    }
+
+    private static long sum(AtomicLongArray counts) {
+        long total = 0;
+        for (int i = 0; i < ERRNO_SLOTS; i++) {
+            total += counts.get(i);
+        }
+        return total;
+    }
+
+    private static Map<String, Long> byName(AtomicLongArray counts) {
+        Map<String, Long> named = new TreeMap<>();
+        for (int i = 0; i < ERRNO_SLOTS; i++) {
+            long count = counts.get(i);
+            if (count != 0) {
+                named.put(Errno.name(i), count);
+            }
+        }
+        return Collections.unmodifiableMap(named);
+    }
+}
