@@ -66,6 +66,8 @@ public final class Tunnel implements MemoryFile {
     /** The kernel's {@code TUN_FEATURES}, as far as {@link TunIoctl} names them. */
     static final int DEVICE_FEATURES =
             TunIoctl.IFF_NO_PI | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NAPI | TunIoctl.IFF_VNET_HDR;
+    /** {@code <linux/if_tun.h>}: TUNGETIFF's "no socket filter attached", the same bit as IFF_NO_PI. */
+    private static final int IFF_NOFILTER = 0x1000;
     private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
 
     private final MemoryIoSystem system;
@@ -603,7 +605,9 @@ public final class Tunnel implements MemoryFile {
 
     /**
      * {@code TUNGETIFF}, as the kernel answers it: the device's name, and its flags (the mode, and
-     * the features {@code IFF_NO_PI}, {@code IFF_MULTI_QUEUE}, ...).
+     * the features {@code IFF_NO_PI}, {@code IFF_MULTI_QUEUE}, ...), with {@code IFF_NOFILTER}
+     * ORed in as the kernel does for an fd without a socket filter (always, in memory). That bit
+     * is {@code IFF_NO_PI}'s, so the answer cannot tell whether packets carry PI.
      *
      * @throws ErrnoException EBADFD before TUNSETIFF, EBADF after close, EINVAL for a short argument
      */
@@ -617,7 +621,8 @@ public final class Tunnel implements MemoryFile {
         synchronized (lock) {
             checkUsable(operation);
             device = name;
-            flags = (isTap(tunnelMode) ? TunIoctl.IFF_TAP : TunIoctl.IFF_TUN) | (tunnelMode & DEVICE_FEATURES);
+            flags = (isTap(tunnelMode) ? TunIoctl.IFF_TAP : TunIoctl.IFF_TUN) | (tunnelMode & DEVICE_FEATURES)
+                    | IFF_NOFILTER;
         }
         byte[] answer = Ifreq.encode(device, flags);
         System.arraycopy(answer, 0, argument, 0, Ifreq.SIZE);

@@ -187,14 +187,15 @@ class MemoryIoSystemTest {
     @Test
     void tungetiffAnswersTheNameModeAndFeaturesAsTheKernelDoes() throws ErrnoException {
         int tun = Tunnels.open(system, "tun%d", TunIoctl.IFF_TUN | TunIoctl.IFF_NO_PI);
-        int tap = Tunnels.open(system, "tap7", TunIoctl.IFF_TAP);
+        int tap = Tunnels.open(system, "tap7", TunIoctl.IFF_TAP | TunIoctl.IFF_MULTI_QUEUE);
         byte[] ifreq = new byte[Ifreq.SIZE];
         system.ioctl(tun, TunIoctl.TUNGETIFF, ifreq);
         assertEquals("tun0", Ifreq.name(ifreq));
         assertEquals(TunIoctl.IFF_TUN | TunIoctl.IFF_NO_PI, Ifreq.flags(ifreq));
         system.ioctl(tap, TunIoctl.TUNGETIFF, ifreq);
         assertEquals("tap7", Ifreq.name(ifreq));
-        assertEquals(TunIoctl.IFF_TAP, Ifreq.flags(ifreq));
+        // PI on, yet 0x1000 is set: the kernel's IFF_NOFILTER (no socket filter), IFF_NO_PI's bit.
+        assertEquals(TunIoctl.IFF_TAP | TunIoctl.IFF_MULTI_QUEUE | 0x1000, Ifreq.flags(ifreq));
         assertErrno(Errno.EINVAL, assertThrows(ErrnoException.class,
                 () -> system.ioctl(tun, TunIoctl.TUNGETIFF, new byte[Ifreq.SIZE - 1])));
     }

@@ -393,42 +393,35 @@ public final class TunChannel extends AbstractChannel {
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
         int budget = maxMessagesPerWrite();
-        long packets = 0;
-        long bytes = 0;
-        try {
-            while (budget > 0) {
-                ByteBuf packet = (ByteBuf) in.current();
-                if (packet == null) {
-                    setWriteInterest(false);
+        while (budget > 0) {
+            ByteBuf packet = (ByteBuf) in.current();
+            if (packet == null) {
+                setWriteInterest(false);
+                return;
+            }
+            try {
+                counters.packetWritten(io.write(fd, packet)); // before the promise completes
+                in.remove();
+                budget--;
+            } catch (ErrnoException e) {
+                if (e.isInterrupted()) {
+                    continue; // a signal: the packet was not written, write it again
+                }
+                if (e.isWouldBlock()) {
+                    counters.writePushedBack();
+                    setWriteInterest(true); // keep the packet; flush again when writable
                     return;
                 }
-                try {
-                    bytes += io.write(fd, packet);
-                    packets++;
-                    in.remove();
-                    budget--;
-                } catch (ErrnoException e) {
-                    if (e.isInterrupted()) {
-                        continue; // a signal: the packet was not written, write it again
-                    }
-                    if (e.isWouldBlock()) {
-                        counters.writePushedBack();
-                        setWriteInterest(true); // keep the packet; flush again when writable
-                        return;
-                    }
-                    counters.writeFailed(e.errno());
-                    in.remove(e); // this packet failed
-                    if (isDeviceGone(e)) {
-                        // Every later write would fail the same way (and with auto-read off no read
-                        // would notice): report it once and close, as the read loop does.
-                        pipeline().fireExceptionCaught(e);
-                        unsafe().close(voidPromise());
-                        return;
-                    }
+                counters.writeFailed(e.errno());
+                in.remove(e); // this packet failed
+                if (isDeviceGone(e)) {
+                    // Every later write would fail the same way (and with auto-read off no read
+                    // would notice): report it once and close, as the read loop does.
+                    pipeline().fireExceptionCaught(e);
+                    unsafe().close(voidPromise());
+                    return;
                 }
             }
-        } finally {
-            counters.addWritten(packets, bytes); // once per loop: the hot path stays cheap
         }
         // Budget spent with packets left: let other channels on the loop run, then continue.
         eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
@@ -493,8 +486,6 @@ public final class TunChannel extends AbstractChannel {
             handle.reset(config);
             int maxPacketSize = TunChannel.this.config.getMaxPacketSize();
             Throwable failure = null;
-            long packets = 0;
-            long bytes = 0;
             try {
                 do {
                     ByteBuf packet = handle.allocate(allocator);
@@ -514,8 +505,7 @@ public final class TunChannel extends AbstractChannel {
                     }
                     handle.lastBytesRead(read);
                     handle.incMessagesRead(1);
-                    packets++;
-                    bytes += read;
+                    counters.packetRead(read);
                     readPending = false;
                     pipeline.fireChannelRead(packet);
                 } while (isActive() && handle.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
@@ -523,7 +513,6 @@ public final class TunChannel extends AbstractChannel {
                 failure = t;
                 counters.readFailed(t instanceof ErrnoException ? ((ErrnoException) t).errno() : 0);
             }
-            counters.addRead(packets, bytes); // once per loop: the hot path stays cheap
             handle.readComplete();
             pipeline.fireChannelReadComplete();
             if (failure != null) {

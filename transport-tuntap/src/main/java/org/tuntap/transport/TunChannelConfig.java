@@ -36,6 +36,8 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     private volatile int owner = -1;
     private volatile int group = -1;
     private volatile boolean closeAdoptedFd = true;
+    /** An adopted fd whose TUNGETIFF answer proved packet information on. */
+    private volatile boolean packetInfoProven;
 
     TunChannelConfig(TunChannel channel) {
         super(channel, new FixedRecvByteBufAllocator(DEFAULT_MAX_PACKET_SIZE).maxMessagesPerRead(DEFAULT_READ_BUDGET));
@@ -112,8 +114,20 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return packetInfo;
     }
 
+    /**
+     * Whether packets carry the PI header. On a channel that adopted its fd, this may be set until
+     * the channel is registered, since the kernel's {@code TUNGETIFF} answer cannot always tell
+     * (see {@link #learnDevice}); it cannot contradict an answer that did tell.
+     */
     public TunChannelConfig setPacketInfo(boolean packetInfo) {
-        checkUnbound(TunChannelOption.PACKET_INFO);
+        if (((TunChannel) channel).isAdopted() && !channel.isRegistered()) {
+            if (packetInfoProven && !packetInfo) {
+                throw new IllegalStateException("the kernel reports packet information on for the adopted fd of "
+                        + channel.localAddress() + " (IFF_NO_PI is not set)");
+            }
+        } else {
+            checkUnbound(TunChannelOption.PACKET_INFO);
+        }
         this.packetInfo = packetInfo;
         return this;
     }
@@ -222,8 +236,12 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     }
 
     /**
-     * Takes the settings of an adopted fd's device from its {@code TUNGETIFF} flags. There, as
-     * in {@code TUNSETIFF}, 0x1000 is {@code IFF_NO_PI} (the kernel reports its TUN_FEATURES).
+     * Takes the settings of an adopted fd's device from its {@code TUNGETIFF} flags: the mode and
+     * {@code IFF_MULTI_QUEUE} for certain. Packet information only half: the kernel ORs
+     * {@code IFF_NOFILTER} into the answer whenever no socket filter is attached (almost always),
+     * and that is the same bit, 0x1000, as {@code IFF_NO_PI}. A clear bit proves packet
+     * information on; a set bit is taken as {@code IFF_NO_PI}, the usual setting, which
+     * {@link TunChannelOption#PACKET_INFO} may correct before registration.
      */
     void learnDevice(int flags) {
         if ((flags & TunIoctl.IFF_TAP) != 0) {
@@ -235,6 +253,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
                     + " name neither TUN nor TAP");
         }
         packetInfo = (flags & TunIoctl.IFF_NO_PI) == 0;
+        packetInfoProven = packetInfo;
         multiQueue = (flags & TunIoctl.IFF_MULTI_QUEUE) != 0;
     }
 

@@ -73,13 +73,17 @@ class AdoptedFdTest {
         assertTrue(tunnel.blocking());
         ActiveEcho echo = new ActiveEcho();
 
-        TunChannel channel = (TunChannel) bootstrap(fd, echo).register().sync().channel();
+        // TUNGETIFF cannot tell PI on from IFF_NO_PI (its 0x1000 is also IFF_NOFILTER): say so.
+        TunChannel channel = (TunChannel) bootstrap(fd, echo).option(TunChannelOption.PACKET_INFO, true)
+                .register().sync().channel();
 
         assertTrue(channel.isAdopted());
         assertEquals(fd, channel.fd());
         assertEquals(new TunAddress("tap3"), channel.localAddress());
         assertEquals(TunMode.TAP, channel.config().getMode());
         assertTrue(channel.config().isPacketInfo());
+        assertThrows(IllegalStateException.class, () -> channel.config().setPacketInfo(false),
+                "packet information is fixed once registered");
         assertFalse(tunnel.blocking(), "made non-blocking");
         assertTrue(tunnel.closeOnExec(), "made close-on-exec");
         assertTrue(echo.active.await(5, TimeUnit.SECONDS), "channelActive fired at registration");
