@@ -24,7 +24,7 @@ final class EchoOptions {
             "              device address + 1); in TUN mode every routed address is echoed",
             "  --mtu       device MTU (default 1500)",
             "  --seconds   stop after N seconds (default: run until Ctrl-C)",
-            "  --pcap      write the datagrams to FILE for Wireshark",
+            "  --pcap      capture the device's packets, both directions, to FILE (pcap, for Wireshark)",
             "  --raw       echo without the codecs: swap addresses and ports in place (TUN without",
             "              packet information; the native benchmark's transport-only figure)");
 

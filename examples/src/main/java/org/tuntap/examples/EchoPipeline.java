@@ -2,7 +2,6 @@ package org.tuntap.examples;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.pcap.PcapWriteHandler;
 import org.tuntap.codec.arp.ArpHandler;
 import org.tuntap.codec.ethernet.EthernetCodec;
 import org.tuntap.codec.ethernet.MacAddress;
@@ -11,17 +10,17 @@ import org.tuntap.codec.pi.PiCodec;
 import org.tuntap.codec.udp.UdpCodec;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunMode;
+import org.tuntap.transport.pcap.TunPcapHandler;
 
 import java.io.OutputStream;
 import java.net.Inet4Address;
-import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
  * The echo's pipeline, the part a user copies:
  * <pre>
- * TUN: TunChannel → [PI] → IPv4 → UDP → [pcap] → echo
- * TAP: TunChannel → [PI] → Ethernet → ARP → IPv4 → UDP → [pcap] → echo
+ * TUN: TunChannel → [pcap] → [PI] → IPv4 → UDP → echo
+ * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP → IPv4 → UDP → echo
  * </pre>
  * The PI layer is there only when the channel carries packet information; ARP answers for the
  * addresses the echo owns, so the kernel can reach it on a TAP device.
@@ -38,7 +37,7 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     /**
      * @param mac          the echo's MAC address (TAP only)
      * @param ownAddresses the addresses the echo answers ARP for (TAP only)
-     * @param pcap         where to write a capture of the datagrams, or null
+     * @param pcap         where to write a capture of the device's packets, or null (closed with the channel)
      */
     public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<Inet4Address> ownAddresses, OutputStream pcap) {
         this.echo = echo;
@@ -50,6 +49,10 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     @Override
     protected void initChannel(TunChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
+        if (pcap != null) {
+            // First, next to the channel: the packets as the kernel sees them, both directions.
+            pipeline.addFirst("pcap", new TunPcapHandler(pcap));
+        }
         boolean tap = channel.config().getMode() == TunMode.TAP;
         if (channel.config().isPacketInfo()) {
             pipeline.addLast("pi", tap ? PiCodec.forTap() : PiCodec.forTun());
@@ -62,12 +65,6 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
         udp = new UdpCodec();
         pipeline.addLast("ipv4", ipv4);
         pipeline.addLast("udp", udp);
-        if (pcap != null) {
-            // Netty's own capture writer, at the datagram layer: it frames each DatagramPacket in
-            // made-up Ethernet/IPv4/UDP headers with the packet's real addresses and ports.
-            InetSocketAddress unknown = new InetSocketAddress(0);
-            pipeline.addLast("pcap", PcapWriteHandler.builder().forceUdpChannel(unknown, unknown).build(pcap));
-        }
         pipeline.addLast("echo", echo);
     }
 

@@ -1,0 +1,115 @@
+package org.tuntap.examples;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The example's {@code --pcap}: the device's packets as the kernel sees them (IPv4 for TUN,
+ * Ethernet for TAP, no PI header), both directions, real checksums; read back in Java, and by
+ * tshark where it is installed.
+ */
+class PcapCaptureTest {
+    private static final byte[] CLIENT = {(byte) 192, 0, 2, 1};
+    private static final byte[] ECHO = {(byte) 198, 51, 100, 2};
+
+    @ParameterizedTest
+    @CsvSource({"tun,false", "tun,true", "tap,false", "tap,true"})
+    void capturesTheDevicesPacketsBothWays(String mode, boolean packetInfo) throws Exception {
+        Path pcap = Files.createTempFile("udp-echo", ".pcap");
+        try {
+            long before = System.currentTimeMillis() * 1000;
+            String[] args = packetInfo
+                    ? new String[] {"memory", "--mode", mode, "--pi", "--pcap", pcap.toString()}
+                    : new String[] {"memory", "--mode", mode, "--pcap", pcap.toString()};
+            ByteArrayOutputStream output = new ByteArrayOutputStream();
+            int status = UdpEchoApp.runInMemory(EchoOptions.parse(args), new PrintStream(output, true, StandardCharsets.UTF_8));
+            assertEquals(0, status, output.toString(StandardCharsets.UTF_8));
+            long after = System.currentTimeMillis() * 1000 + 1000;
+
+            PcapFile capture = new PcapFile(Files.readAllBytes(pcap));
+            assertEquals(mode.equals("tap") ? 1 : 101, capture.linkType, "LINKTYPE_ETHERNET for TAP, LINKTYPE_RAW for TUN");
+            assertEquals(6, capture.records.size(), "3 datagrams in, 3 echoes out");
+            long previous = 0;
+            for (int i = 0; i < capture.records.size(); i++) {
+                PcapFile.Record record = capture.records.get(i);
+                byte[] ip = capture.ipv4(record); // PI stripped: the IPv4 header comes first
+                assertEquals(0x45, ip[0] & 0xFF, "record " + i + " starts with an IPv4 header");
+                boolean inbound = i % 2 == 0;
+                assertArrayEquals(inbound ? CLIENT : ECHO, Arrays.copyOfRange(ip, 12, 16), "source of record " + i);
+                assertArrayEquals(inbound ? ECHO : CLIENT, Arrays.copyOfRange(ip, 16, 20), "destination of record " + i);
+                assertTrue(PcapFile.ipv4ChecksumValid(ip), "IPv4 checksum of record " + i);
+                assertTrue(PcapFile.udpChecksumValid(ip), "UDP checksum of record " + i);
+                assertTrue(record.epochMicros() >= before && record.epochMicros() <= after, "timestamp of record " + i);
+                assertTrue(record.epochMicros() >= previous, "timestamps in order");
+                previous = record.epochMicros();
+            }
+            checkWithTshark(pcap, 6);
+        } finally {
+            Files.deleteIfExists(pcap);
+        }
+    }
+
+    /**
+     * tshark's reading of the capture, checksums verified: every packet IPv4/UDP between the two
+     * addresses, both directions, both checksums "good" (status 1). Skipped where tshark is absent.
+     */
+    static void checkWithTshark(Path pcap, int packets) throws IOException, InterruptedException {
+        if (!tsharkInstalled()) {
+            Assumptions.abort("tshark is not installed (apt-get install tshark): the capture was checked in Java only");
+        }
+        Process tshark = new ProcessBuilder("tshark", "-r", pcap.toString(), "-n",
+                "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+                "-T", "fields", "-E", "separator=,",
+                "-e", "ip.src", "-e", "ip.dst", "-e", "ip.checksum.status", "-e", "udp.checksum.status")
+                .redirectErrorStream(true).start();
+        String out = new String(tshark.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!tshark.waitFor(60, TimeUnit.SECONDS)) {
+            tshark.destroyForcibly();
+            fail("tshark did not finish");
+        }
+        assertEquals(0, tshark.exitValue(), out);
+        List<String> lines = out.lines().filter(line -> !line.isBlank() && !line.startsWith("Running as")).toList();
+        assertEquals(packets, lines.size(), out);
+        int inbound = 0;
+        int outbound = 0;
+        for (String line : lines) {
+            if (line.equals("192.0.2.1,198.51.100.2,1,1")) {
+                inbound++;
+            } else if (line.equals("198.51.100.2,192.0.2.1,1,1")) {
+                outbound++;
+            } else {
+                fail("tshark read a packet that is not a good-checksum echo datagram: " + line + "\n" + out);
+            }
+        }
+        assertTrue(inbound > 0 && outbound > 0, "both directions: " + out);
+    }
+
+    static boolean tsharkInstalled() {
+        try {
+            Process probe = new ProcessBuilder("tshark", "--version").redirectErrorStream(true).start();
+            probe.getInputStream().readAllBytes();
+            return probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}
