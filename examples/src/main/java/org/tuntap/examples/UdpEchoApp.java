@@ -10,6 +10,7 @@ import org.tuntap.testkit.TunnelHarness;
 import org.tuntap.testkit.UdpReceiver;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelCounters;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunMode;
 import org.tuntap.transport.linux.LinuxInterfaces;
@@ -142,8 +143,8 @@ public final class UdpEchoApp {
             group.scheduleAtFixedRate(() -> {
                 long now = echoed.getAsLong();
                 if (now != last[0]) {
-                    out.printf("echoed %d datagrams (+%d); dropped by IPv4 %d, by UDP %d%n", now, now - last[0],
-                            pipeline.ipv4Drops(), pipeline.udpDrops());
+                    out.printf("echoed %d datagrams (+%d); dropped by IPv4 %d, by UDP %d; %s%n", now, now - last[0],
+                            pipeline.ipv4Drops(), pipeline.udpDrops(), transport(channel.counters()));
                     last[0] = now;
                 }
             }, 1, 1, TimeUnit.SECONDS);
@@ -153,8 +154,8 @@ public final class UdpEchoApp {
             } else {
                 channel.closeFuture().sync();
             }
-            out.printf("stopped: echoed %d datagrams; dropped by IPv4 %d, by UDP %d%n", echoed.getAsLong(),
-                    pipeline.ipv4Drops(), pipeline.udpDrops());
+            out.printf("stopped: echoed %d datagrams; dropped by IPv4 %d, by UDP %d; %s%n", echoed.getAsLong(),
+                    pipeline.ipv4Drops(), pipeline.udpDrops(), transport(channel.counters()));
             return 0;
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -162,6 +163,14 @@ public final class UdpEchoApp {
                 pcap.close();
             }
         }
+    }
+
+    /** The transport's counters, for the per-second line. */
+    static String transport(TunChannelCounters counters) {
+        return String.format("device: read %d packets/%d B, wrote %d packets/%d B, pushbacks %d, write drops %d,"
+                        + " read errors %s, write errors %s", counters.packetsRead(), counters.bytesRead(),
+                counters.packetsWritten(), counters.bytesWritten(), counters.writePushbacks(), counters.writesDropped(),
+                counters.readErrorsByErrno(), counters.writeErrorsByErrno());
     }
 
     private static OutputStream openPcap(EchoOptions options) throws IOException {

@@ -59,21 +59,22 @@ class PcapCaptureTest {
                 assertTrue(record.epochMicros() >= previous, "timestamps in order");
                 previous = record.epochMicros();
             }
-            checkWithTshark(pcap, 6);
+            if (!tsharkInstalled()) {
+                Assumptions.abort("tshark is not installed (apt-get install tshark): the capture was checked in Java only");
+            }
+            checkWithTshark(pcap, 6, "192.0.2.1", "198.51.100.2");
         } finally {
             Files.deleteIfExists(pcap);
         }
     }
 
     /**
-     * tshark's reading of the capture, checksums verified: every packet IPv4/UDP between the two
-     * addresses, both directions, both checksums "good" (status 1). Skipped where tshark is absent.
+     * tshark's reading of the capture's UDP, checksums verified: {@code packets} datagrams, all
+     * between {@code client} and {@code server}, both directions, both checksums "good" (status 1).
      */
-    static void checkWithTshark(Path pcap, int packets) throws IOException, InterruptedException {
-        if (!tsharkInstalled()) {
-            Assumptions.abort("tshark is not installed (apt-get install tshark): the capture was checked in Java only");
-        }
-        Process tshark = new ProcessBuilder("tshark", "-r", pcap.toString(), "-n",
+    static void checkWithTshark(Path pcap, int packets, String client, String server)
+            throws IOException, InterruptedException {
+        Process tshark = new ProcessBuilder("tshark", "-r", pcap.toString(), "-n", "-Y", "udp",
                 "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
                 "-T", "fields", "-E", "separator=,",
                 "-e", "ip.src", "-e", "ip.dst", "-e", "ip.checksum.status", "-e", "udp.checksum.status")
@@ -89,9 +90,9 @@ class PcapCaptureTest {
         int inbound = 0;
         int outbound = 0;
         for (String line : lines) {
-            if (line.equals("192.0.2.1,198.51.100.2,1,1")) {
+            if (line.equals(client + "," + server + ",1,1")) {
                 inbound++;
-            } else if (line.equals("198.51.100.2,192.0.2.1,1,1")) {
+            } else if (line.equals(server + "," + client + ",1,1")) {
                 outbound++;
             } else {
                 fail("tshark read a packet that is not a good-checksum echo datagram: " + line + "\n" + out);
