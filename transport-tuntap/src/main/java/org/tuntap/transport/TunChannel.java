@@ -62,8 +62,9 @@ import java.util.Objects;
  * <p><b>Adopting an fd opened elsewhere</b> (a privileged helper opened and configured the
  * device and passed the fd over a Unix socket, say): {@link #TunChannel(TunIoSystem, int)} or,
  * on the native layer, {@link #TunChannel(int)}, as Netty's {@code EpollDatagramChannel(int)}.
- * The channel learns the device's name, mode and packet-information setting from the kernel
- * ({@code TUNGETIFF}), makes the fd non-blocking and close-on-exec, and is active at once:
+ * The channel learns the device's name and mode from the kernel ({@code TUNGETIFF}; packet
+ * information only when the answer can tell, see {@link TunChannelConfig#setPacketInfo}), makes
+ * the fd non-blocking and close-on-exec, and is active at once:
  * {@code register()} it (a {@code bind} to its own name is accepted and does nothing). Closing
  * the channel closes the fd unless {@link TunChannelOption#CLOSE_ADOPTED_FD} is false.
  *
@@ -124,9 +125,11 @@ public final class TunChannel extends AbstractChannel {
 
     /**
      * Adopts {@code fd}, an fd of {@code io} already attached to a TUN/TAP device: the channel's
-     * {@link #localAddress()}, {@link TunChannelOption#MODE}, {@link TunChannelOption#PACKET_INFO}
-     * and {@link TunChannelOption#MULTI_QUEUE} become the device's ({@code TUNGETIFF}), and the
-     * fd is made non-blocking and close-on-exec. The channel is active from here on: register it
+     * {@link #localAddress()}, {@link TunChannelOption#MODE} and {@link TunChannelOption#MULTI_QUEUE}
+     * become the device's ({@code TUNGETIFF}), and the fd is made non-blocking and close-on-exec.
+     * {@link TunChannelOption#PACKET_INFO} is on only if the kernel's answer proves it (its
+     * {@code IFF_NO_PI} bit doubles as {@code IFF_NOFILTER}); set it before registration when the
+     * device has packet information. The channel is active from here on: register it
      * with a loop ({@code Bootstrap.register()}), no bind needed. Closing the channel closes the
      * fd, unless {@link TunChannelOption#CLOSE_ADOPTED_FD} is set to false.
      *
