@@ -147,13 +147,14 @@ public final class Ipv4Codec extends LayerHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet) {
-            encodeAndWrite(ctx, msg, promise, this::encode);
+            encodeAndWrite(ctx, msg, promise);
         } else {
             ctx.write(msg, promise);
         }
     }
 
-    private ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
+    @Override
+    protected ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Ipv4Packet packet) {
             return packet.content().retain();
         }

@@ -112,13 +112,14 @@ public final class PiCodec extends LayerHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof ByteBuf || msg instanceof PiPacket) {
-            encodeAndWrite(ctx, msg, promise, this::encode);
+            encodeAndWrite(ctx, msg, promise);
         } else {
             ctx.write(msg, promise);
         }
     }
 
-    private Object encode(ChannelHandlerContext ctx, Object msg) {
+    @Override
+    protected Object encode(ChannelHandlerContext ctx, Object msg) {
         int flags;
         int proto;
         ByteBuf packet;
