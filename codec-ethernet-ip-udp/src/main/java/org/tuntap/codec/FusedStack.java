@@ -88,7 +88,12 @@ public final class FusedStack {
         for (int i = 0; i < layers.length; i++) {
             layers[i] = fusing(pipeline, names, bottom + i);
         }
-        return new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)));
+        FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)));
+        for (LayerHandler layer : layers) { // one instance for all: what the bottom reads, the top may write in place
+            layer.stack = stack;
+            layer.stackKnown = true;
+        }
+        return stack;
     }
 
     private static LayerHandler fusing(ChannelPipeline pipeline, List<String> names, int index) {

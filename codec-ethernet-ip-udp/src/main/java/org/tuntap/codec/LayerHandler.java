@@ -26,9 +26,12 @@ import io.netty.util.ReferenceCountUtil;
  */
 public abstract class LayerHandler extends ChannelDuplexHandler {
 
-    /** The fused stack this handler belongs to, or null; valid while {@link #stackKnown}. */
-    private FusedStack stack;
-    private boolean stackKnown;
+    /**
+     * The fused stack this handler belongs to, or null; valid while {@link #stackKnown}. One
+     * instance is shared by all the stack's layers (see {@link FusedStack#find}).
+     */
+    FusedStack stack;
+    boolean stackKnown;
 
     protected LayerHandler() {
     }
