@@ -27,11 +27,11 @@ import java.util.Set;
  *         .bind(new TunAddress("tun%d")).sync().channel();
  * }</pre>
  *
- * <p>Needs Linux on x86_64 or aarch64, JDK 22 or newer, native access for this code ({@code --enable-native-access}),
- * Netty's native epoll library on the class path and {@code /dev/net/tun}. The classes that use
- * the FFM API are compiled for Java 22 (under {@code META-INF/versions/22} of the multi-release
- * jar) and only loaded, reflectively, once the runtime is known to be new enough, so this class
- * itself loads and answers on Java 17.
+ * <p>Needs Linux on x86_64 or aarch64, JDK 22 or newer, native access for this code
+ * ({@code --enable-native-access}), Netty's native epoll library on the class path and
+ * {@code /dev/net/tun}. The classes that use the FFM API are compiled for Java 22 (under
+ * {@code META-INF/versions/22} of the multi-release jar) and only loaded, reflectively, once the
+ * runtime is known to be new enough, so this class itself loads and answers on Java 17.
  */
 public final class LinuxTun {
     private static final String IO_SYSTEM_CLASS = "org.tuntap.transport.linux.FfmTunIoSystem";
