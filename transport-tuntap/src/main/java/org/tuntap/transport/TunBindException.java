@@ -16,7 +16,8 @@ public final class TunBindException extends BindException {
     private final int errno;
 
     TunBindException(String device, ErrnoException cause) {
-        super("cannot bind TUN/TAP device '" + device + "': " + cause.getMessage() + advice(cause.errno()));
+        super("cannot bind TUN/TAP device '" + device + "': " + cause.getMessage()
+                + advice(cause.errno(), cause.getMessage()));
         this.errno = cause.errno();
         initCause(cause);
     }
@@ -26,11 +27,12 @@ public final class TunBindException extends BindException {
         return errno;
     }
 
-    private static String advice(int errno) {
+    /** What to do, unless the fd layer's message says it already (the native one does, for EPERM). */
+    private static String advice(int errno, String causeMessage) {
         switch (errno) {
             case Errno.EPERM:
             case Errno.EACCES:
-                return "; the process needs CAP_NET_ADMIN (run as root or grant the capability), "
+                return causeMessage.contains("CAP_NET_ADMIN") ? "" : "; the process needs CAP_NET_ADMIN (run as root or grant the capability), "
                         + "or attach to a persistent device whose owner/group it matches";
             case Errno.EBUSY:
             case Errno.EEXIST:
