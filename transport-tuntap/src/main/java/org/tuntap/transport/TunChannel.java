@@ -213,7 +213,7 @@ public final class TunChannel extends AbstractChannel {
             byte[] ifreq = Ifreq.encode(name, config.ifreqFlags());
             io.ioctl(newFd, TunIoctl.TUNSETIFF, ifreq);
             applyDeviceSettings(newFd);
-            localAddress = new TunAddress(Ifreq.name(ifreq));
+            localAddress = new TunAddress(Ifreq.name(ifreq), config.getMode());
         } catch (Throwable t) {
             closeQuietly(newFd);
             if (t instanceof ErrnoException) {
