@@ -74,6 +74,7 @@ class LinkDownTest {
                     ErrnoException down = assertThrows(ErrnoException.class, () -> tun.io.write(tun.fd, packet));
                     assertEquals(Errno.EIO, down.errno(), down.getMessage());
                     assertTrue(down.getMessage().contains("link is down"), down.getMessage());
+                    assertReadDoesNotFail(tun); // reads go on: a packet queued before, or EAGAIN
                     Commands.ip("link", "set", "dev", tun.name, "up");
                     assertEquals(packet.readableBytes(), tun.io.write(tun.fd, packet), "writes work again once up");
                 } finally {
@@ -113,6 +114,17 @@ class LinkDownTest {
             assertEquals(1, channel.droppedWrites());
         } finally {
             channel.close().sync();
+        }
+    }
+
+    private static void assertReadDoesNotFail(TunFd tun) {
+        ByteBuf buffer = Unpooled.directBuffer(2048);
+        try {
+            tun.io.read(tun.fd, buffer, 2048);
+        } catch (ErrnoException e) {
+            assertTrue(e.isWouldBlock(), e.getMessage());
+        } finally {
+            buffer.release();
         }
     }
 
