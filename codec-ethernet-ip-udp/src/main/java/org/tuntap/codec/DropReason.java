@@ -20,6 +20,8 @@ public enum DropReason {
     BAD_LENGTH,
     /** IPv4 header checksum or UDP checksum wrong. */
     BAD_CHECKSUM,
+    /** A source address no host sends from (multicast, broadcast, loopback, unspecified): Linux's martians. */
+    MARTIAN,
     /** An IPv4 fragment (more-fragments flag or non-zero offset): reassembly is not supported. */
     FRAGMENT,
     /** An IPv6 packet where the IPv4 codec is configured to drop them. */
