@@ -20,7 +20,7 @@ public enum DropReason {
     BAD_LENGTH,
     /** IPv4 header checksum or UDP checksum wrong. */
     BAD_CHECKSUM,
-    /** An IPv4 fragment (more-fragments flag or non-zero offset): reassembly is not supported. */
+    /** An IPv4 or IPv6 fragment (more-fragments flag or non-zero offset): reassembly is not supported. */
     FRAGMENT,
     /** An IPv6 packet where the IPv4 codec is configured to drop them. */
     IPV6,
@@ -33,5 +33,12 @@ public enum DropReason {
     /** Outbound packet the ARP layer cannot address (not IPv4). */
     UNROUTABLE,
     /** Not the protocol a parser was asked for (e.g. {@code UdpPackets.parse} of a TCP packet). */
-    WRONG_PROTOCOL
+    WRONG_PROTOCOL,
+    /**
+     * A malformed IPv6 extension header chain: hop-by-hop options anywhere but first, a second
+     * fragment header, or a fragment whose length or offset is impossible.
+     */
+    BAD_EXTENSION_HEADER,
+    /** An IPv6 extension header chain longer (in headers or bytes) than the codec's limits. */
+    EXTENSION_LIMIT
 }
