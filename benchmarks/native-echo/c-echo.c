@@ -4,7 +4,11 @@
  * in place and write the packet back. Swapping 16-bit words leaves both checksums valid (the
  * ones'-complement sum does not depend on order), so nothing is recomputed.
  *
- * usage: c-echo DEVICE       (attaches to an existing persistent TUN device, IFF_NO_PI)
+ * In TAP mode the packet is an Ethernet frame: the MAC addresses are swapped too, frames that
+ * are not IPv4 are ignored, and nothing answers ARP (the benchmark gives the kernel a static
+ * neighbour entry for the echo's address).
+ *
+ * usage: c-echo DEVICE [tap]  (attaches to an existing persistent TUN or TAP device, IFF_NO_PI)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +30,17 @@ static void swap_bytes(uint8_t *a, uint8_t *b, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "usage: %s DEVICE\n", argv[0]); return 2; }
+    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "tap") != 0)) {
+        fprintf(stderr, "usage: %s DEVICE [tap]\n", argv[0]);
+        return 2;
+    }
+    int tap = argc == 3;
+    size_t link = tap ? 14 : 0; /* Ethernet header in front of the IPv4 packet */
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) { perror("open /dev/net/tun"); return 1; }
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
     strncpy(ifr.ifr_name, argv[1], IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) { perror("ioctl TUNSETIFF"); return 1; }
 
@@ -52,13 +61,16 @@ int main(int argc, char **argv) {
             perror("read");
             return 1;
         }
-        size_t ihl = (size_t) (packet[0] & 0x0f) * 4;
-        if (n < 20 || (packet[0] >> 4) != 4 || packet[9] != 17 || ihl < 20 || (size_t) n < ihl + 8) {
-            ignored++; /* not IPv4/UDP: router solicitations and the like */
+        uint8_t *ip = packet + link;
+        size_t ihl = (size_t) (ip[0] & 0x0f) * 4;
+        if ((size_t) n < link + 20 || (tap && (packet[12] != 0x08 || packet[13] != 0x00))
+                || (ip[0] >> 4) != 4 || ip[9] != 17 || ihl < 20 || (size_t) n < link + ihl + 8) {
+            ignored++; /* not IPv4/UDP: router solicitations, ARP and the like */
             continue;
         }
-        swap_bytes(packet + 12, packet + 16, 4); /* source <-> destination address */
-        swap_bytes(packet + ihl, packet + ihl + 2, 2); /* source <-> destination port */
+        if (tap) swap_bytes(packet, packet + 6, 6); /* destination <-> source MAC */
+        swap_bytes(ip + 12, ip + 16, 4); /* source <-> destination address */
+        swap_bytes(ip + ihl, ip + ihl + 2, 2); /* source <-> destination port */
         if (write(fd, packet, (size_t) n) != n) {
             if (errno == EINTR) continue;
             perror("write");

@@ -8,12 +8,19 @@
 # Runs are interleaved (c, netty-raw, netty, then again) for ROUNDS rounds, and the ratios are of
 # the median rates, because one run on a small shared machine varies by several percent.
 #
-# usage: benchmarks/native-echo/run.sh [SECONDS] [WINDOW] [ROUNDS]   (as root; build the project
-#        first: ./mvnw -B -q package -DskipTests)
+# MODE tap runs the same on a TAP device: the C echo swaps MACs too, the Netty echo runs the TAP
+# pipeline (Ethernet + ARP + IPv4 + UDP), and the kernel's neighbour entry for the echo is made
+# permanent after the warm-up (C: a static entry; Netty: the MAC its ArpHandler answered with),
+# so no ARP falls in the measured window. There is no raw Netty echo on TAP.
+#
+# usage: benchmarks/native-echo/run.sh [SECONDS] [WINDOW] [ROUNDS] [tun|tap]   (as root; build the
+#        project first: ./mvnw -B -q package -DskipTests)
 set -euo pipefail
 seconds=${1:-5}
 window=${2:-32}
 rounds=${3:-3}
+mode=${4:-tun}
+case "$mode" in tun|tap) ;; *) echo "MODE is tun or tap" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
@@ -37,22 +44,25 @@ for candidate in ${JAVA_HOME:-} /usr/lib/jvm/*; do
 done
 [ -n "$java" ] || { echo "no JDK 22+ found" >&2; exit 1; }
 
-device=tunbench
-ip tuntap add dev "$device" mode tun
+device=${mode}bench
+ip tuntap add dev "$device" mode "$mode"
 ip addr add 198.51.100.1/24 dev "$device"
 ip link set "$device" up
 target=198.51.100.2
+impls="c netty-raw netty"
+[ "$mode" = tap ] && impls="c netty"
+c_mac=02:00:00:00:00:02 # the C echo's MAC in TAP mode: whatever the kernel is told
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), kernel $(uname -r), $(date -u +%F)"
-echo "load: $window datagrams in flight for ${seconds}s per run, to $target:7 through $device"
+echo "load: $window datagrams in flight for ${seconds}s per run, to $target:7 through $device ($mode)"
 
 echo_pid=""
 start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
   local log="$out/$1.log"
   case "$1" in
-    c) "$out/c-echo" "$device" >"$log" 2>&1 & ;;
+    c) "$out/c-echo" "$device" $([ "$mode" = tap ] && echo tap) >"$log" 2>&1 & ;;
     netty-raw) "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" native --name "$device" --address none --raw >"$log" 2>&1 & ;;
-    netty) "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" native --name "$device" --address none >"$log" 2>&1 & ;;
+    netty) "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" native --name "$device" --mode "$mode" --address none >"$log" 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 1 100); do
@@ -63,22 +73,34 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
   echo "echo $1 did not start" >&2; cat "$log" >&2; exit 1
 }
 
-declare -A runs
+declare -A runs p99 p999
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 for size in 64 1400; do
   for round in $(seq 1 "$rounds"); do
-    for impl in c netty-raw netty; do
+    for impl in $impls; do
+      if [ "$mode" = tap ]; then
+        ip neigh flush dev "$device"
+        [ "$impl" = c ] && ip neigh replace "$target" lladdr "$c_mac" nud permanent dev "$device"
+      fi
       start_echo "$impl"
       "$out/loadgen" "$target" 7 "$size" "$window" 2 warmup >/dev/null # JIT and caches
+      if [ "$mode" = tap ] && [ "$impl" != c ]; then # pin what ARP learned during the warm-up
+        learned=$(ip neigh show "$target" dev "$device" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')
+        [ -n "$learned" ] || { echo "the kernel did not resolve $target through $impl's ARP" >&2; exit 1; }
+        ip neigh replace "$target" lladdr "$learned" nud permanent dev "$device"
+      fi
       line=$("$out/loadgen" "$target" 7 "$size" "$window" "$seconds" "$impl")
       echo "$line round=$round"
       kill -TERM "$echo_pid"; wait "$echo_pid" || true
       runs[$impl-$size]="${runs[$impl-$size]:-} $(sed -n 's/.* pps=\([0-9]*\).*/\1/p' <<<"$line")"
+      p99[$impl-$size]="${p99[$impl-$size]:-} $(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$line")"
+      p999[$impl-$size]="${p999[$impl-$size]:-} $(sed -n 's/.* p999_us=\([0-9.]*\).*/\1/p' <<<"$line")"
     done
   done
   c=$(median <<<"${runs[c-$size]}")
-  for impl in c netty-raw netty; do
+  for impl in $impls; do
     m=$(median <<<"${runs[$impl-$size]}")
-    echo "MEDIAN size=$size $impl pps=$m ratio_to_c=$(awk -v n="$m" -v c="$c" 'BEGIN { printf "%.3f", (c > 0 ? n / c : 0) }')"
+    echo "MEDIAN size=$size $impl pps=$m ratio_to_c=$(awk -v n="$m" -v c="$c" 'BEGIN { printf "%.3f", (c > 0 ? n / c : 0) }')" \
+      "p99_us=$(median <<<"${p99[$impl-$size]}") p999_us=$(median <<<"${p999[$impl-$size]}")"
   done
 done

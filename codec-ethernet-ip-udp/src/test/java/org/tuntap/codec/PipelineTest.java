@@ -2,6 +2,7 @@ package org.tuntap.codec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -63,18 +64,35 @@ class PipelineTest {
     }
 
     @Test
-    void outboundPayloadIsNotCopied() {
+    void outboundLargePayloadIsNotCopied() {
         EmbeddedChannel channel = new EmbeddedChannel(PiCodec.forTun(), new Ipv4Codec(),
                 new UdpCodec(new InetSocketAddress("192.0.2.2", 5000)));
-        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeBytes(new byte[64]);
+        int size = FusedStack.COPY_THRESHOLD + 1;
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(size).writeBytes(new byte[size]);
         assertTrue(channel.writeOutbound(new DatagramPacket(payload, new InetSocketAddress("192.0.2.1", 6000))));
         ByteBuf out = channel.readOutbound();
-        assertEquals(4 + 20 + 8 + 64, out.readableBytes());
+        assertEquals(4 + 20 + 8 + size, out.readableBytes());
         payload.setByte(0, 0x7f); // the wire buffer sees the application's buffer itself
         assertEquals(0x7f, out.getUnsignedByte(out.readerIndex() + 32));
         assertEquals(1, payload.refCnt(), "held once, by the wire buffer");
         out.release();
         assertEquals(0, payload.refCnt());
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    void outboundSmallPayloadIsCopiedIntoOneBuffer() {
+        EmbeddedChannel channel = new EmbeddedChannel(PiCodec.forTun(), new Ipv4Codec(),
+                new UdpCodec(new InetSocketAddress("192.0.2.2", 5000)));
+        int size = FusedStack.COPY_THRESHOLD;
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(size).writeBytes(new byte[size]).setByte(0, 0x7f);
+        assertTrue(channel.writeOutbound(new DatagramPacket(payload, new InetSocketAddress("192.0.2.1", 6000))));
+        ByteBuf out = channel.readOutbound();
+        assertEquals(4 + 20 + 8 + size, out.readableBytes());
+        assertFalse(out instanceof CompositeByteBuf, "headers and payload in one buffer: one write, no iovec");
+        assertEquals(0, payload.refCnt(), "the application's buffer is released once copied");
+        assertEquals(0x7f, out.getUnsignedByte(out.readerIndex() + 32));
+        out.release();
         assertFalse(channel.finish());
     }
 

@@ -1,7 +1,6 @@
 package org.tuntap.codec.arp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
@@ -11,6 +10,8 @@ import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.EtherType;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.ethernet.EthernetFrame;
 import org.tuntap.codec.ethernet.EthernetHeader;
 import org.tuntap.codec.ethernet.MacAddress;
@@ -41,8 +42,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Entries never expire; {@link #addNeighbour} sets one statically. Not sharable; call the
  * mutators before adding the handler to a pipeline or from its event loop.
+ *
+ * <p>Between Ethernet and IPv4 it is part of their fused path (see {@link LayerHandler}): IPv4
+ * frames go through it in one step with the layers around, and written datagrams to known
+ * neighbours too; the rest (ARP itself, unresolved destinations) takes the layered path.
  */
-public final class ArpHandler extends ChannelDuplexHandler {
+public final class ArpHandler extends LayerHandler {
 
     private static final long REQUEST_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -96,7 +101,7 @@ public final class ArpHandler extends ChannelDuplexHandler {
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    protected void read(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof EthernetFrame frame) {
             if (frame.etherType() == EtherType.ARP) {
                 try {
@@ -222,5 +227,44 @@ public final class ArpHandler extends ChannelDuplexHandler {
         UnresolvedNeighbourException(String destination) {
             super("no MAC address known for " + destination + " yet; sent an ARP request and dropped the packet");
         }
+    }
+
+    // ---- fused path: IPv4 frames ----
+
+    @Override
+    protected Bytes fusedTakes() {
+        return Bytes.ETHERNET_PAYLOAD;
+    }
+
+    @Override
+    protected Bytes fusedYields() {
+        return Bytes.IP_PACKET;
+    }
+
+    @Override
+    protected int fusedHeaderLength() {
+        return 0;
+    }
+
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        return fields.etherType() == EtherType.IPV4 ? index : -1;
+    }
+
+    @Override
+    protected void fusedAccepted(FusedFields fields) {
+        learn(fields.source(), fields.sourceMac());
+    }
+
+    @Override
+    protected boolean fusedRoute(FusedFields fields) {
+        long destinationMac = resolve(fields.destination());
+        if (destinationMac < 0) {
+            return false; // the layered path asks for it and counts the drop
+        }
+        fields.destinationMac(destinationMac);
+        fields.sourceMac(mac);
+        fields.etherType(EtherType.IPV4);
+        return true;
     }
 }

@@ -2,15 +2,16 @@ package org.tuntap.codec.ethernet;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.buffer.Headroom;
 import org.tuntap.codec.pi.PiPacket;
-
-import java.util.List;
 
 /**
  * The Ethernet II layer of a TAP pipeline.
@@ -25,14 +26,15 @@ import java.util.List;
  * <p>Outbound: an {@link EthernetFrame} becomes a {@link ByteBuf} with the header in front of
  * the payload (no copy). Anything else passes through untouched (a {@link ByteBuf} written
  * below this layer is a complete frame).
+ *
+ * <p>Between PI and ARP it is part of their fused path (see {@link LayerHandler}).
  */
-public final class EthernetCodec extends MessageToMessageCodec<Object, EthernetFrame> {
+public final class EthernetCodec extends LayerHandler {
 
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(EthernetCodec.class));
     private boolean acceptTagged;
 
     public EthernetCodec() {
-        super(Object.class, EthernetFrame.class);
     }
 
     /** Pass VLAN-tagged frames on (tag in {@link EthernetFrame#vlanTci()}) instead of dropping them. */
@@ -51,39 +53,58 @@ public final class EthernetCodec extends MessageToMessageCodec<Object, EthernetF
     }
 
     @Override
-    public boolean acceptInboundMessage(Object msg) {
-        return msg instanceof ByteBuf || msg instanceof PiPacket;
+    protected void read(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf || msg instanceof PiPacket)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        EthernetFrame decoded;
+        try {
+            decoded = decode(ctx, msg instanceof PiPacket pi ? pi.content() : (ByteBuf) msg);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+        if (decoded != null) {
+            ctx.fireChannelRead(decoded);
+        }
     }
 
-    @Override
-    protected void decode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
-        ByteBuf frame = msg instanceof PiPacket pi ? pi.content() : (ByteBuf) msg;
+    private EthernetFrame decode(ChannelHandlerContext ctx, ByteBuf frame) {
         int start = frame.readerIndex();
         int length = frame.readableBytes();
         int headerLength = EthernetHeader.headerLength(frame, start, length);
         if (headerLength < 0) {
             drops.drop(ctx, DropReason.TRUNCATED, length + " bytes, shorter than an Ethernet header");
-            return;
+            return null;
         }
         int tci = EthernetHeader.NO_TAG;
         int etherType = EthernetHeader.outerType(frame, start);
         if (headerLength == EthernetHeader.TAGGED_LENGTH) {
             if (!acceptTagged) {
                 drops.drop(ctx, DropReason.VLAN_TAGGED, "VLAN " + (frame.getUnsignedShort(start + 14) & 0x0FFF));
-                return;
+                return null;
             }
             tci = frame.getUnsignedShort(start + 14);
             etherType = frame.getUnsignedShort(start + 16);
         }
-        out.add(new EthernetFrame(
+        return new EthernetFrame(
                 EthernetHeader.destination(frame, start),
                 EthernetHeader.source(frame, start),
                 etherType, tci,
-                frame.retainedSlice(start + headerLength, length - headerLength)));
+                frame.retainedSlice(start + headerLength, length - headerLength));
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, EthernetFrame frame, List<Object> out) {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof EthernetFrame) {
+            encodeAndWrite(ctx, msg, promise, EthernetCodec::encode);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    private static ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
+        EthernetFrame frame = (EthernetFrame) msg;
         ByteBuf buf = Headroom.prepend(ctx.alloc(), frame.content(), frame.headerLength());
         int at = buf.readerIndex();
         ByteBuf header = Headroom.headerBuffer(buf);
@@ -92,6 +113,39 @@ public final class EthernetCodec extends MessageToMessageCodec<Object, EthernetF
         } else {
             EthernetHeader.set(header, at, frame.destinationBits(), frame.sourceBits(), frame.etherType());
         }
-        out.add(buf);
+        return buf;
+    }
+
+    // ---- fused path: untagged frames only ----
+
+    @Override
+    protected Bytes fusedTakes() {
+        return Bytes.ETHERNET_FRAME;
+    }
+
+    @Override
+    protected Bytes fusedYields() {
+        return Bytes.ETHERNET_PAYLOAD;
+    }
+
+    @Override
+    protected int fusedHeaderLength() {
+        return EthernetHeader.LENGTH;
+    }
+
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        if (EthernetHeader.headerLength(buf, index, fields.end() - index) != EthernetHeader.LENGTH) {
+            return -1; // truncated or tagged
+        }
+        fields.destinationMac(EthernetHeader.destination(buf, index));
+        fields.sourceMac(EthernetHeader.source(buf, index));
+        fields.etherType(EthernetHeader.outerType(buf, index));
+        return index + EthernetHeader.LENGTH;
+    }
+
+    @Override
+    protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
+        EthernetHeader.set(buf, index, fields.destinationMac(), fields.sourceMac(), fields.etherType());
     }
 }

@@ -2,20 +2,20 @@ package org.tuntap.codec.ipv4;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
-import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.EtherType;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.buffer.Headroom;
 import org.tuntap.codec.checksum.ChecksumPolicy;
 import org.tuntap.codec.ethernet.EthernetFrame;
 import org.tuntap.codec.pi.PiPacket;
-
-import java.util.List;
 
 /**
  * The IPv4 layer.
@@ -29,8 +29,10 @@ import java.util.List;
  * <p>Outbound it turns an {@link Ipv4Datagram} into a {@link ByteBuf} IPv4 packet, the header
  * in front of the segment without copying it; an {@link Ipv4Packet} is sent as it is. The
  * identification counts up per packet; TTL, DSCP and DF are settings.
+ *
+ * <p>Next to the other layers it is part of their fused path (see {@link LayerHandler}).
  */
-public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
+public final class Ipv4Codec extends LayerHandler {
 
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(Ipv4Codec.class));
     private final Ipv4Repr header = new Ipv4Repr();
@@ -39,7 +41,6 @@ public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
     private int nextIdentification;
 
     public Ipv4Codec() {
-        super(Object.class, Object.class);
     }
 
     /** Whether to verify inbound header checksums and compute outbound ones. Default both. */
@@ -93,8 +94,7 @@ public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
         return drops.counters();
     }
 
-    @Override
-    public boolean acceptInboundMessage(Object msg) {
+    private static boolean isIpMessage(Object msg) {
         if (msg instanceof EthernetFrame frame) {
             return frame.etherType() == EtherType.IPV4 || frame.etherType() == EtherType.IPV6;
         }
@@ -102,41 +102,60 @@ public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
     }
 
     @Override
-    public boolean acceptOutboundMessage(Object msg) {
-        return msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet;
-    }
-
-    @Override
-    protected void decode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+    protected void read(ChannelHandlerContext ctx, Object msg) {
+        if (!isIpMessage(msg)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
         ByteBuf buf = msg instanceof ByteBuf b ? b : ((io.netty.buffer.ByteBufHolder) msg).content();
         int start = buf.readerIndex();
         int length = buf.readableBytes();
         boolean ipv6Frame = msg instanceof EthernetFrame frame && frame.etherType() == EtherType.IPV6;
         if (length > 0 && Ipv4Header.version(buf, start) == 6 || ipv6Frame) {
             if (ipv6 == Ipv6Handling.PASS) {
-                out.add(ReferenceCountUtil.retain(msg));
+                ctx.fireChannelRead(msg);
             } else {
+                ReferenceCountUtil.release(msg);
                 drops.drop(ctx, DropReason.IPV6, length + " bytes");
             }
             return;
         }
+        Ipv4Packet decoded;
+        try {
+            decoded = decode(ctx, buf, start, length);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+        if (decoded != null) {
+            ctx.fireChannelRead(decoded);
+        }
+    }
+
+    private Ipv4Packet decode(ChannelHandlerContext ctx, ByteBuf buf, int start, int length) {
         DropReason problem = Ipv4Header.check(buf, start, length, checksums.verify());
         if (problem != null) {
             drops.drop(ctx, problem, length + " bytes");
-            return;
+            return null;
         }
         if (Ipv4Header.isFragment(buf, start)) {
             drops.drop(ctx, DropReason.FRAGMENT, "id " + Ipv4Header.identification(buf, start));
-            return;
+            return null;
         }
-        out.add(new Ipv4Packet(buf.retainedSlice(start, Ipv4Header.totalLength(buf, start))));
+        return new Ipv4Packet(buf.retainedSlice(start, Ipv4Header.totalLength(buf, start)));
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet) {
+            encodeAndWrite(ctx, msg, promise, this::encode);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    private ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Ipv4Packet packet) {
-            out.add(packet.content().retain());
-            return;
+            return packet.content().retain();
         }
         Ipv4Datagram datagram = (Ipv4Datagram) msg;
         ByteBuf segment = datagram.content();
@@ -151,6 +170,47 @@ public final class Ipv4Codec extends MessageToMessageCodec<Object, Object> {
         nextIdentification = (nextIdentification + 1) & 0xFFFF;
         ByteBuf packet = Headroom.prepend(ctx.alloc(), segment, header.headerLength());
         header.emit(Headroom.headerBuffer(packet), packet.readerIndex(), payloadLength, checksums.compute());
-        out.add(packet);
+        return packet;
+    }
+
+    // ---- fused path ----
+
+    @Override
+    protected Bytes fusedTakes() {
+        return Bytes.IP_PACKET;
+    }
+
+    @Override
+    protected Bytes fusedYields() {
+        return Bytes.IPV4_PAYLOAD;
+    }
+
+    @Override
+    protected int fusedHeaderLength() {
+        return header.headerLength();
+    }
+
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        int length = fields.end() - index;
+        if (length < 1 || Ipv4Header.version(buf, index) != 4
+                || Ipv4Header.check(buf, index, length, checksums.verify()) != null || Ipv4Header.isFragment(buf, index)) {
+            return -1;
+        }
+        fields.end(index + Ipv4Header.totalLength(buf, index)); // link-layer padding is not ours
+        fields.source(Ipv4Header.source(buf, index));
+        fields.destination(Ipv4Header.destination(buf, index));
+        fields.protocol(Ipv4Header.protocol(buf, index));
+        return index + Ipv4Header.headerLength(buf, index);
+    }
+
+    @Override
+    protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
+        header.source(fields.source())
+                .destination(fields.destination())
+                .protocol(fields.protocol())
+                .identification(nextIdentification);
+        nextIdentification = (nextIdentification + 1) & 0xFFFF;
+        header.emit(buf, index, fields.transportLength(), checksums.compute());
     }
 }

@@ -2,16 +2,17 @@ package org.tuntap.codec.pi;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
-import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.EtherType;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.buffer.Headroom;
-
-import java.util.List;
 
 /**
  * The PI header layer, first after the channel when the device has packet information on.
@@ -25,8 +26,10 @@ import java.util.List;
  * packet: on TUN from the IP version nibble, on TAP from the frame's ethertype. A
  * {@link PiPacket} is written with its own flags and protocol. A packet whose protocol cannot
  * be told fails its write with an {@link EncoderException}.
+ *
+ * <p>Below the other layers it is the bottom of their fused path (see {@link LayerHandler}).
  */
-public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
+public final class PiCodec extends LayerHandler {
 
     /** What the device carries, which decides where the outbound protocol is read from. */
     public enum Mode { TUN, TAP }
@@ -36,7 +39,6 @@ public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
     private boolean passTruncated;
 
     public PiCodec(Mode mode) {
-        super(ByteBuf.class, Object.class);
         if (mode == null) {
             throw new NullPointerException("mode");
         }
@@ -51,6 +53,11 @@ public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
     /** For a TAP device (Ethernet frames). */
     public static PiCodec forTap() {
         return new PiCodec(Mode.TAP);
+    }
+
+    /** What the device carries. */
+    public Mode mode() {
+        return mode;
     }
 
     /** Pass packets flagged {@code TUN_PKT_STRIP} on (see {@link PiPacket#isTruncated()}) instead of dropping them. */
@@ -70,29 +77,48 @@ public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
     }
 
     @Override
-    public boolean acceptOutboundMessage(Object msg) {
-        return msg instanceof ByteBuf || msg instanceof PiPacket;
+    protected void read(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf packet)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        PiPacket decoded;
+        try {
+            decoded = decode(ctx, packet);
+        } finally {
+            packet.release();
+        }
+        if (decoded != null) {
+            ctx.fireChannelRead(decoded);
+        }
     }
 
-    @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf packet, List<Object> out) {
+    private PiPacket decode(ChannelHandlerContext ctx, ByteBuf packet) {
         int start = packet.readerIndex();
         int length = packet.readableBytes();
         if (length < PiHeader.LENGTH) {
             drops.drop(ctx, DropReason.TRUNCATED, length + " bytes, shorter than the PI header");
-            return;
+            return null;
         }
         int flags = PiHeader.flags(packet, start);
         if ((flags & PiHeader.TUN_PKT_STRIP) != 0 && !passTruncated) {
             drops.drop(ctx, DropReason.STRIPPED_BY_KERNEL, length + " bytes read, packet was longer");
-            return;
+            return null;
         }
         ByteBuf content = packet.retainedSlice(start + PiHeader.LENGTH, length - PiHeader.LENGTH);
-        out.add(new PiPacket(flags, PiHeader.proto(packet, start), content));
+        return new PiPacket(flags, PiHeader.proto(packet, start), content);
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof ByteBuf || msg instanceof PiPacket) {
+            encodeAndWrite(ctx, msg, promise, this::encode);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    private Object encode(ChannelHandlerContext ctx, Object msg) {
         int flags;
         int proto;
         ByteBuf packet;
@@ -103,18 +129,23 @@ public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
         } else {
             packet = (ByteBuf) msg;
             flags = 0;
-            proto = mode == Mode.TUN ? protoOfIpPacket(packet) : protoOfFrame(packet);
+            proto = protoOf(packet, packet.readerIndex(), packet.readableBytes());
         }
         ByteBuf withHeader = Headroom.prepend(ctx.alloc(), packet, PiHeader.LENGTH);
         PiHeader.set(Headroom.headerBuffer(withHeader), withHeader.readerIndex(), flags, proto);
-        out.add(withHeader);
+        return withHeader;
     }
 
-    private static int protoOfIpPacket(ByteBuf packet) {
-        if (!packet.isReadable()) {
+    /** The PI protocol of the packet of {@code length} bytes at {@code index}: from the IP version (TUN) or ethertype (TAP). */
+    private int protoOf(ByteBuf packet, int index, int length) {
+        return mode == Mode.TUN ? protoOfIpPacket(packet, index, length) : protoOfFrame(packet, index, length);
+    }
+
+    private static int protoOfIpPacket(ByteBuf packet, int index, int length) {
+        if (length < 1) {
             throw new EncoderException("empty packet written to a TUN device");
         }
-        int version = packet.getUnsignedByte(packet.readerIndex()) >>> 4;
+        int version = packet.getUnsignedByte(index) >>> 4;
         if (version == 4) {
             return EtherType.IPV4;
         }
@@ -124,10 +155,36 @@ public final class PiCodec extends MessageToMessageCodec<ByteBuf, Object> {
         throw new EncoderException("not an IP packet (version nibble " + version + "), cannot set the PI protocol");
     }
 
-    private static int protoOfFrame(ByteBuf frame) {
-        if (frame.readableBytes() < 14) {
-            throw new EncoderException("frame of " + frame.readableBytes() + " bytes is shorter than an Ethernet header");
+    private static int protoOfFrame(ByteBuf frame, int index, int length) {
+        if (length < 14) {
+            throw new EncoderException("frame of " + length + " bytes is shorter than an Ethernet header");
         }
-        return frame.getUnsignedShort(frame.readerIndex() + 12);
+        return frame.getUnsignedShort(index + 12);
+    }
+
+    // ---- fused path ----
+
+    @Override
+    protected Bytes fusedYields() {
+        return mode == Mode.TUN ? Bytes.IP_PACKET : Bytes.ETHERNET_FRAME;
+    }
+
+    @Override
+    protected int fusedHeaderLength() {
+        return PiHeader.LENGTH;
+    }
+
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        if (fields.end() - index < PiHeader.LENGTH || (PiHeader.flags(buf, index) & PiHeader.TUN_PKT_STRIP) != 0) {
+            return -1;
+        }
+        return index + PiHeader.LENGTH;
+    }
+
+    @Override
+    protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
+        int packet = index + PiHeader.LENGTH; // the layers above have written their headers from here
+        PiHeader.set(buf, index, 0, protoOf(buf, packet, buf.writerIndex() - packet));
     }
 }

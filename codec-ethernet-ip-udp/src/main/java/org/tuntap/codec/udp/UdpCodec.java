@@ -2,13 +2,17 @@ package org.tuntap.codec.udp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.EncoderException;
-import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.FusedStack;
+import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.buffer.Headroom;
 import org.tuntap.codec.checksum.ChecksumPolicy;
 import org.tuntap.codec.ipv4.Ipv4Codec;
@@ -19,7 +23,6 @@ import org.tuntap.codec.ipv4.Ipv4Packet;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.List;
 
 /**
  * The UDP layer: turns the tunnel into ordinary Netty UDP for the handlers after it.
@@ -35,8 +38,13 @@ import java.util.List;
  * {@linkplain #setDefaultLocalAddress default local address} when that is null (or for its IP
  * when the sender's address is the wildcard). Only IPv4 is supported; anything else fails the
  * write with an {@link EncoderException}.
+ *
+ * <p>On top of the IPv4 layer (and PI, Ethernet and ARP below it) it is the top of their fused
+ * path (see {@link LayerHandler}): a datagram read is then the buffer the channel read, its
+ * indices narrowed to the payload (no slice), and a datagram written becomes one packet built
+ * in one step, in place when it is the buffer just read.
  */
-public final class UdpCodec extends MessageToMessageCodec<Ipv4Packet, DatagramPacket> {
+public final class UdpCodec extends LayerHandler {
 
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(UdpCodec.class));
     private final AddressCache inboundSender = new AddressCache();
@@ -46,8 +54,16 @@ public final class UdpCodec extends MessageToMessageCodec<Ipv4Packet, DatagramPa
     private ChecksumPolicy checksums = ChecksumPolicy.BOTH;
     private InetSocketAddress defaultLocalAddress;
 
+    // The datagram being written, between route() and its header being built (event loop only).
+    private int source;
+    private int destination;
+    private int sourcePort;
+    private int destinationPort;
+    private ByteBuf payload;
+    private int payloadIndex;
+    private int payloadLength;
+
     public UdpCodec() {
-        super(Ipv4Packet.class, DatagramPacket.class);
     }
 
     /** A codec sending from {@code defaultLocalAddress} when a packet names no sender. */
@@ -88,12 +104,23 @@ public final class UdpCodec extends MessageToMessageCodec<Ipv4Packet, DatagramPa
     }
 
     @Override
-    public boolean acceptInboundMessage(Object msg) {
-        return msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP;
+    protected void read(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        DatagramPacket decoded;
+        try {
+            decoded = decode(ctx, packet);
+        } finally {
+            packet.release();
+        }
+        if (decoded != null) {
+            ctx.fireChannelRead(decoded);
+        }
     }
 
-    @Override
-    protected void decode(ChannelHandlerContext ctx, Ipv4Packet packet, List<Object> out) {
+    private DatagramPacket decode(ChannelHandlerContext ctx, Ipv4Packet packet) {
         ByteBuf buf = packet.content();
         int at = packet.payloadIndex();
         int source = packet.sourceInt();
@@ -101,17 +128,46 @@ public final class UdpCodec extends MessageToMessageCodec<Ipv4Packet, DatagramPa
         DropReason problem = UdpHeader.check(buf, at, packet.payloadLength(), source, destination, checksums.verify());
         if (problem != null) {
             drops.drop(ctx, problem, packet);
-            return;
+            return null;
         }
         int length = UdpHeader.length(buf, at);
-        out.add(new DatagramPacket(
+        return new DatagramPacket(
                 buf.retainedSlice(at + UdpHeader.LENGTH, length - UdpHeader.LENGTH),
                 inboundRecipient.socketAddress(destination, UdpHeader.destinationPort(buf, at)),
-                inboundSender.socketAddress(source, UdpHeader.sourcePort(buf, at))));
+                inboundSender.socketAddress(source, UdpHeader.sourcePort(buf, at)));
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, DatagramPacket packet, List<Object> out) {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof DatagramPacket packet)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        try {
+            route(packet);
+        } catch (Throwable t) {
+            ReferenceCountUtil.safeRelease(packet);
+            promise.tryFailure(t);
+            return;
+        }
+        FusedStack fused = fusedStack(ctx);
+        if (fused != null && fused.isTop(this)) {
+            FusedFields fields = fused.fields();
+            fields.source(source);
+            fields.destination(destination);
+            fields.protocol(Ipv4Header.PROTOCOL_UDP);
+            fields.transportLength(UdpHeader.LENGTH + payloadLength);
+            if (fused.write(payload, promise)) {
+                payload = null;
+                return; // the stack took the packet's content
+            }
+        }
+        payload = null;
+        encodeAndWrite(ctx, packet, promise, this::encode);
+    }
+
+    /** Works out and checks the addresses and payload of an outbound datagram; throws if it cannot be sent. */
+    private void route(DatagramPacket packet) {
         InetSocketAddress recipient = packet.recipient();
         if (recipient == null || !(recipient.getAddress() instanceof Inet4Address destinationAddress)) {
             throw new EncoderException("UDP over the tunnel needs a resolved IPv4 recipient, not " + recipient);
@@ -127,16 +183,64 @@ public final class UdpCodec extends MessageToMessageCodec<Ipv4Packet, DatagramPa
         if (!(senderAddress instanceof Inet4Address sourceAddress) || senderAddress.isAnyLocalAddress()) {
             throw new EncoderException("UDP over the tunnel needs a resolved IPv4 sender, not " + sender);
         }
-        ByteBuf payload = packet.content();
-        if (payload.readableBytes() > UdpHeader.MAX_IPV4_PAYLOAD) {
-            throw new EncoderException("UDP payload of " + payload.readableBytes() + " bytes exceeds "
+        ByteBuf content = packet.content();
+        if (content.readableBytes() > UdpHeader.MAX_IPV4_PAYLOAD) {
+            throw new EncoderException("UDP payload of " + content.readableBytes() + " bytes exceeds "
                     + UdpHeader.MAX_IPV4_PAYLOAD + ", the most one IPv4 packet carries");
         }
-        int source = outboundSource.toInt(sourceAddress);
-        int destination = outboundDestination.toInt(destinationAddress);
-        ByteBuf segment = Headroom.prepend(ctx.alloc(), payload, UdpHeader.LENGTH);
-        UdpHeader.set(Headroom.headerBuffer(segment), segment.readerIndex(), source, destination, sender.getPort(), recipient.getPort(),
-                payload, checksums.compute());
-        out.add(new Ipv4Datagram(source, destination, Ipv4Header.PROTOCOL_UDP, segment));
+        source = outboundSource.toInt(sourceAddress);
+        destination = outboundDestination.toInt(destinationAddress);
+        sourcePort = sender.getPort();
+        destinationPort = recipient.getPort();
+        payload = content;
+        payloadIndex = content.readerIndex();
+        payloadLength = content.readableBytes();
+    }
+
+    /** The layered path: the datagram (already routed) as an {@link Ipv4Datagram}. */
+    private Ipv4Datagram encode(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf content = ((DatagramPacket) msg).content();
+        ByteBuf segment = Headroom.prepend(ctx.alloc(), content, UdpHeader.LENGTH);
+        UdpHeader.set(Headroom.headerBuffer(segment), segment.readerIndex(), source, destination, sourcePort, destinationPort,
+                content, checksums.compute());
+        return new Ipv4Datagram(source, destination, Ipv4Header.PROTOCOL_UDP, segment);
+    }
+
+    // ---- fused path: the top ----
+
+    @Override
+    protected Bytes fusedTakes() {
+        return Bytes.IPV4_PAYLOAD;
+    }
+
+    @Override
+    protected int fusedHeaderLength() {
+        return UdpHeader.LENGTH;
+    }
+
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        if (fields.protocol() != Ipv4Header.PROTOCOL_UDP
+                || UdpHeader.check(buf, index, fields.end() - index, fields.source(), fields.destination(), checksums.verify()) != null) {
+            return -1;
+        }
+        fields.end(index + UdpHeader.length(buf, index));
+        return index + UdpHeader.LENGTH;
+    }
+
+    @Override
+    protected void fusedDeliver(ChannelHandlerContext ctx, ByteBuf buf, int index, FusedFields fields) {
+        int header = index - UdpHeader.LENGTH;
+        DatagramPacket datagram = new DatagramPacket(
+                buf.setIndex(index, fields.end()),
+                inboundRecipient.socketAddress(fields.destination(), UdpHeader.destinationPort(buf, header)),
+                inboundSender.socketAddress(fields.source(), UdpHeader.sourcePort(buf, header)));
+        ctx.fireChannelRead(datagram);
+    }
+
+    @Override
+    protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
+        UdpHeader.set(buf, index, source, destination, sourcePort, destinationPort,
+                payload, payloadIndex, payloadLength, checksums.compute());
     }
 }

@@ -1,0 +1,94 @@
+package org.tuntap.codec;
+
+/**
+ * What the layers of a {@link FusedStack} tell each other about the packet going through, in
+ * place of the messages the layered path passes ({@code EthernetFrame}, {@code Ipv4Packet},
+ * {@code Ipv4Datagram}). One per stack, reused for every packet; only the stack's event loop
+ * touches it.
+ */
+public final class FusedFields {
+
+    private int end;
+    private int etherType;
+    private long sourceMac;
+    private long destinationMac;
+    private int source;
+    private int destination;
+    private int protocol;
+    private int transportLength;
+
+    FusedFields() {
+    }
+
+    /** Inbound: the index after the current layer's last byte (the IPv4 layer cuts link padding). */
+    public int end() {
+        return end;
+    }
+
+    public void end(int end) {
+        this.end = end;
+    }
+
+    /** The ethertype of the Ethernet layer's payload. */
+    public int etherType() {
+        return etherType;
+    }
+
+    public void etherType(int etherType) {
+        this.etherType = etherType;
+    }
+
+    /** The Ethernet source address, as {@code MacAddress.bits()}. */
+    public long sourceMac() {
+        return sourceMac;
+    }
+
+    public void sourceMac(long sourceMac) {
+        this.sourceMac = sourceMac;
+    }
+
+    /** The Ethernet destination address, as {@code MacAddress.bits()}. */
+    public long destinationMac() {
+        return destinationMac;
+    }
+
+    public void destinationMac(long destinationMac) {
+        this.destinationMac = destinationMac;
+    }
+
+    /** The IPv4 source address as a big-endian int. */
+    public int source() {
+        return source;
+    }
+
+    public void source(int source) {
+        this.source = source;
+    }
+
+    /** The IPv4 destination address as a big-endian int. */
+    public int destination() {
+        return destination;
+    }
+
+    public void destination(int destination) {
+        this.destination = destination;
+    }
+
+    /** The IP protocol number of the transport layer. */
+    public int protocol() {
+        return protocol;
+    }
+
+    public void protocol(int protocol) {
+        this.protocol = protocol;
+    }
+
+    /** Outbound: the length of the transport segment (its header and payload). */
+    public int transportLength() {
+        return transportLength;
+    }
+
+    public void transportLength(int transportLength) {
+        this.transportLength = transportLength;
+    }
+}

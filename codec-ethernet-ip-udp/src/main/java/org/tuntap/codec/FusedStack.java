@@ -1,0 +1,203 @@
+package org.tuntap.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.EncoderException;
+import io.netty.util.ReferenceCountUtil;
+import org.tuntap.codec.buffer.Headroom;
+
+import java.util.List;
+
+/**
+ * A run of adjacent {@link LayerHandler}s in a pipeline, bottom to top (say PI, IPv4, UDP), that
+ * handles the common path in one step: inbound, the bottom layer's read runs every layer's
+ * {@link LayerHandler#fusedDecode} over the same buffer and the top fires one message;
+ * outbound, the top's write builds every layer's header into one buffer and writes it from the
+ * bottom. No intermediate messages, no derived buffers, one dispatch each way.
+ *
+ * <p>Outbound, the packet buffer is the cheapest of three: the very buffer the stack delivered
+ * inbound, when the application writes it back from within that read (an echo, a relay) and
+ * nobody but that read holds it: its old headers' room takes the new ones, nothing is
+ * allocated (its reader index moves back over them, as a channel moves a written buffer's); a new
+ * buffer holding headers and payload, when the payload is at most {@link #COPY_THRESHOLD} bytes
+ * (copying a small payload costs less than a composite and a gathering write); else a
+ * {@link Headroom} composite, the payload never copied.
+ */
+public final class FusedStack {
+
+    /** Largest payload copied next to its headers rather than referenced by a composite. */
+    public static final int COPY_THRESHOLD = 1024;
+
+    private final LayerHandler[] layers;
+    private final ChannelHandlerContext bottomContext;
+    private final ChannelHandlerContext topContext;
+    private final FusedFields fields = new FusedFields();
+    private final int headerLength;
+    /** The buffer being delivered inbound, while the top's fire is running; else null. */
+    private ByteBuf delivering;
+
+    private FusedStack(LayerHandler[] layers, ChannelHandlerContext bottomContext, ChannelHandlerContext topContext) {
+        this.layers = layers;
+        this.bottomContext = bottomContext;
+        this.topContext = topContext;
+        int length = 0;
+        for (LayerHandler layer : layers) {
+            length += layer.fusedHeaderLength();
+        }
+        this.headerLength = length;
+    }
+
+    /**
+     * The stack {@code self} (in {@code ctx}) is part of: the adjacent fusing layers around it,
+     * from the lowest up to the first top layer at or above it; null when there is none or the
+     * layers do not fit together.
+     */
+    static FusedStack find(ChannelHandlerContext ctx, LayerHandler self) {
+        if (ctx.isRemoved()) {
+            return null;
+        }
+        ChannelPipeline pipeline = ctx.pipeline();
+        List<String> names = pipeline.names();
+        int at = names.indexOf(ctx.name());
+        if (at < 0) {
+            return null;
+        }
+        int top = at;
+        LayerHandler topLayer;
+        while ((topLayer = fusing(pipeline, names, top)) != null && topLayer.fusedYields() != null) {
+            if (++top == names.size()) {
+                return null;
+            }
+        }
+        if (topLayer == null) {
+            return null;
+        }
+        int bottom = top;
+        LayerHandler below;
+        while (bottom > 0 && (below = fusing(pipeline, names, bottom - 1)) != null && below.fusedYields() != null
+                && below.fusedYields() == fusing(pipeline, names, bottom).fusedTakes()) {
+            bottom--;
+        }
+        if (bottom > at || top == bottom) {
+            return null;
+        }
+        LayerHandler[] layers = new LayerHandler[top - bottom + 1];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = fusing(pipeline, names, bottom + i);
+        }
+        FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)));
+        for (LayerHandler layer : layers) { // one instance for all: what the bottom reads, the top may write in place
+            layer.stack = stack;
+            layer.stackKnown = true;
+        }
+        return stack;
+    }
+
+    private static LayerHandler fusing(ChannelPipeline pipeline, List<String> names, int index) {
+        ChannelHandler handler = pipeline.get(names.get(index));
+        return handler instanceof LayerHandler layer && layer.fusedHeaderLength() >= 0 ? layer : null;
+    }
+
+    boolean isBottom(LayerHandler layer) {
+        return layers[0] == layer;
+    }
+
+    /** Whether {@code layer} is this stack's top, whose writes the stack builds. */
+    public boolean isTop(LayerHandler layer) {
+        return layers[layers.length - 1] == layer;
+    }
+
+    /** The fields the layers share; the top fills the outbound ones before {@link #write}. */
+    public FusedFields fields() {
+        return fields;
+    }
+
+    /**
+     * Inbound: runs the packet through every layer. Returns false, the packet untouched, when
+     * some layer leaves it to the layered path; else the top has taken it over.
+     */
+    boolean read(ByteBuf packet) throws Exception {
+        FusedFields f = fields;
+        f.end(packet.writerIndex());
+        int index = packet.readerIndex();
+        for (LayerHandler layer : layers) {
+            index = layer.fusedDecode(packet, index, f);
+            if (index < 0) {
+                return false;
+            }
+        }
+        for (LayerHandler layer : layers) {
+            layer.fusedAccepted(f);
+        }
+        delivering = packet;
+        try {
+            layers[layers.length - 1].fusedDeliver(topContext, packet, index, f);
+        } finally {
+            delivering = null;
+        }
+        return true;
+    }
+
+    /**
+     * Outbound, called by the top layer with {@link #fields()} filled: builds every layer's
+     * header in front of {@code payload} and writes the packet from the bottom layer. Takes over
+     * the caller's reference to {@code payload} when it returns true; returns false, nothing
+     * done, when some layer wants the layered path for this packet.
+     */
+    public boolean write(ByteBuf payload, ChannelPromise promise) {
+        FusedFields f = fields;
+        for (int i = layers.length - 2; i >= 0; i--) {
+            if (!layers[i].fusedRoute(f)) {
+                return false;
+            }
+        }
+        ByteBuf packet;
+        ByteBuf headers;
+        int payloadLength = payload.readableBytes();
+        boolean ownPayload = false;
+        try {
+            if (payload == delivering && payload.readerIndex() >= headerLength && payload.refCnt() <= 2
+                    && !payload.isReadOnly()) {
+                // Written back from within its own read (an echo, a relay): the bytes in front of
+                // the payload are the old headers, nobody's data. Two references at most: the
+                // write's, and the read's own (a SimpleChannelInboundHandler releases it after).
+                packet = payload.readerIndex(payload.readerIndex() - headerLength);
+                headers = packet;
+                ownPayload = true; // the payload is the packet now
+            } else if (payloadLength <= COPY_THRESHOLD) {
+                packet = bottomContext.alloc().buffer(headerLength + payloadLength);
+                packet.writerIndex(headerLength).writeBytes(payload, payload.readerIndex(), payloadLength);
+                headers = packet;
+            } else {
+                packet = Headroom.prepend(bottomContext.alloc(), payload, headerLength);
+                headers = Headroom.headerBuffer(packet);
+            }
+        } catch (Throwable t) {
+            ReferenceCountUtil.safeRelease(payload);
+            promise.tryFailure(t);
+            return true;
+        }
+        try {
+            int index = packet.readerIndex() + headerLength;
+            for (int i = layers.length - 1; i >= 0; i--) {
+                index -= layers[i].fusedHeaderLength();
+                layers[i].fusedEncode(headers, index, f);
+            }
+        } catch (Throwable t) {
+            if (!ownPayload) {
+                ReferenceCountUtil.safeRelease(payload);
+            }
+            packet.release();
+            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
+            return true;
+        }
+        if (!ownPayload) {
+            payload.release();
+        }
+        bottomContext.write(packet, promise);
+        return true;
+    }
+}

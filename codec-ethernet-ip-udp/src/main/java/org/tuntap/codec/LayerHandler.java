@@ -1,0 +1,175 @@
+package org.tuntap.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The base of this module's layer handlers (PI, Ethernet, ARP, IPv4, UDP): each passes one
+ * message on per message it takes, directly, with no output lists in between; and layers that
+ * sit next to each other in a pipeline run the common path as one {@link FusedStack}.
+ *
+ * <p>The fused path: when the pipeline holds a run of adjacent layers ending in the UDP layer
+ * (say PI, IPv4, UDP), the lowest of them decodes a read packet through all of them in one step
+ * and fires the {@code DatagramPacket} from the top, and the top encodes a written
+ * {@code DatagramPacket} through all of them into one packet written from the bottom. Each layer
+ * still checks and builds its own header (through the hooks below), so a packet takes the fused
+ * path only when every layer would have passed it on unchanged; anything else (a malformed
+ * packet, IPv6, ARP, a fragment, an unresolved neighbour) takes the layered path, message by
+ * message, exactly as if the layers were apart. The run is looked up again at every read batch
+ * and every flush, so a handler added between two layers is seen from the next batch on.
+ *
+ * <p>The hooks are for this module's layers; a subclass elsewhere keeps the defaults (it does
+ * not fuse).
+ */
+public abstract class LayerHandler extends ChannelDuplexHandler {
+
+    /**
+     * The fused stack this handler belongs to, or null; valid while {@link #stackKnown}. One
+     * instance is shared by all the stack's layers (see {@link FusedStack#find}).
+     */
+    FusedStack stack;
+    boolean stackKnown;
+
+    protected LayerHandler() {
+    }
+
+    @Override
+    public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (msg instanceof ByteBuf packet) {
+            FusedStack fused = fusedStack(ctx);
+            if (fused != null && fused.isBottom(this) && fused.read(packet)) {
+                return;
+            }
+        }
+        read(ctx, msg);
+    }
+
+    /** The layered path: handle one inbound message (pass it on, or consume and release it). */
+    protected abstract void read(ChannelHandlerContext ctx, Object msg) throws Exception;
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        stackKnown = false; // the pipeline may have changed: look again at the next batch
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) throws Exception {
+        stackKnown = false;
+        ctx.flush();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        stackKnown = false;
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        stackKnown = false;
+        stack = null;
+    }
+
+    /** The fused stack this handler is part of in {@code ctx}'s pipeline, or null. */
+    protected final FusedStack fusedStack(ChannelHandlerContext ctx) {
+        if (!stackKnown) {
+            stack = FusedStack.find(ctx, this);
+            stackKnown = true;
+        }
+        return stack;
+    }
+
+    /**
+     * Encodes an outbound message with {@code encoder} and writes the result, the way Netty's
+     * {@code MessageToMessageEncoder} does for one output but with no list: the input is
+     * released, and a failure fails the promise instead of reaching the next handler.
+     */
+    protected static void encodeAndWrite(ChannelHandlerContext ctx, Object msg, ChannelPromise promise, Encoder encoder) {
+        Object encoded;
+        try {
+            encoded = encoder.encode(ctx, msg);
+        } catch (Throwable t) {
+            ReferenceCountUtil.safeRelease(msg);
+            promise.tryFailure(t instanceof io.netty.handler.codec.EncoderException ? t
+                    : new io.netty.handler.codec.EncoderException(t));
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+        ctx.write(encoded, promise);
+    }
+
+    /** One outbound message in, one out (the caller releases the input). */
+    @FunctionalInterface
+    protected interface Encoder {
+        Object encode(ChannelHandlerContext ctx, Object msg) throws Exception;
+    }
+
+    // ---- fused path hooks: the default is "this layer does not fuse" ----
+
+    /** What a layer's bytes are, so the stack fuses only layers that fit on each other. */
+    protected enum Bytes {
+        /** An IP packet (what a TUN device carries). */
+        IP_PACKET,
+        /** An Ethernet frame (what a TAP device carries). */
+        ETHERNET_FRAME,
+        /** What follows an Ethernet header. */
+        ETHERNET_PAYLOAD,
+        /** What follows an IPv4 header. */
+        IPV4_PAYLOAD
+    }
+
+    /** What this layer reads, or null for whatever the device gives. */
+    protected Bytes fusedTakes() {
+        return null;
+    }
+
+    /** What this layer passes up, or null when it is the top of a stack (it delivers messages). */
+    protected Bytes fusedYields() {
+        return null;
+    }
+
+    /**
+     * Inbound, top layer only: takes over {@code buf} (its own bytes start at {@code index}) and
+     * fires the message it makes from {@code ctx}.
+     */
+    protected void fusedDeliver(ChannelHandlerContext ctx, ByteBuf buf, int index, FusedFields fields) throws Exception {
+        throw new UnsupportedOperationException(getClass().getName() + " is not the top of a fused stack");
+    }
+
+    /**
+     * Inbound: checks this layer's header at {@code index} (the layer's bytes end at
+     * {@code fields.end()}) and records what the layers above need in {@code fields}.
+     *
+     * @return where the next layer's bytes start, or -1 when the packet must take the layered
+     *         path (this layer would not pass it on unchanged). Must not change any state.
+     */
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        return -1;
+    }
+
+    /** Inbound: every layer of the stack accepted the packet; commit what the layer learns from it. */
+    protected void fusedAccepted(FusedFields fields) {
+    }
+
+    /** Outbound: bytes this layer puts in front of the layers above, or -1 if it does not fuse. */
+    protected int fusedHeaderLength() {
+        return -1;
+    }
+
+    /**
+     * Outbound, before anything is built: decides what this layer needs from {@code fields}
+     * (say, the destination's MAC address), recording it there.
+     *
+     * @return false when the packet must take the layered path instead
+     */
+    protected boolean fusedRoute(FusedFields fields) {
+        return true;
+    }
+
+    /** Outbound: writes this layer's header at {@code index}, in front of the layers above it. */
+    protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
+    }
+}

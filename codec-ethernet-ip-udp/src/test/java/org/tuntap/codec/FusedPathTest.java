@@ -1,0 +1,367 @@
+package org.tuntap.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+import org.tuntap.codec.arp.ArpHandler;
+import org.tuntap.codec.checksum.ChecksumPolicy;
+import org.tuntap.codec.ethernet.EthernetCodec;
+import org.tuntap.codec.ethernet.EthernetHeader;
+import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.ipv4.Ipv4Codec;
+import org.tuntap.codec.ipv4.Ipv4Packet;
+import org.tuntap.codec.ipv4.Ipv4Repr;
+import org.tuntap.codec.pi.PiCodec;
+import org.tuntap.codec.pi.PiHeader;
+import org.tuntap.codec.udp.UdpCodec;
+import org.tuntap.codec.udp.UdpPackets;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fused path does what the layers do one by one: every input, valid or not, goes through a
+ * pipeline whose layers sit next to each other (fused) and through the same layers kept apart
+ * by a pass-through handler (layered); the datagrams and messages coming out of the top, the
+ * bytes written to the device and every layer's drop counters must be the same.
+ */
+class FusedPathTest {
+
+    private static final MacAddress APP_MAC = MacAddress.parse("02:00:00:00:00:02");
+    private static final MacAddress PEER_MAC = MacAddress.parse("02:00:00:00:00:01");
+    private static final InetSocketAddress PEER = new InetSocketAddress("192.0.2.1", 40000);
+    private static final InetSocketAddress APP = new InetSocketAddress("192.0.2.2", 7);
+
+    enum Link { TUN, TUN_PI, TAP, TAP_PI }
+
+    /** Keeps two layers apart, so the pipeline takes the layered path. */
+    static final class Apart extends ChannelDuplexHandler {
+    }
+
+    /** The application: records what reaches it and echoes datagrams to their sender. */
+    static final class Recorder extends ChannelInboundHandlerAdapter {
+        final List<String> seen = new ArrayList<>();
+        final List<ByteBuf> contents = new ArrayList<>();
+        boolean echo = true;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof DatagramPacket datagram) {
+                seen.add("datagram " + datagram.sender() + " -> " + datagram.recipient() + " "
+                        + ByteBufUtil.hexDump(datagram.content()));
+                contents.add(datagram.content());
+                if (echo) {
+                    ctx.write(new DatagramPacket(datagram.content().retain(), datagram.sender(), datagram.recipient()));
+                }
+                datagram.release();
+            } else {
+                seen.add(msg.getClass().getSimpleName() + " "
+                        + (msg instanceof ByteBufHolder h ? ByteBufUtil.hexDump(h.content())
+                        : msg instanceof ByteBuf b ? ByteBufUtil.hexDump(b) : msg));
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+    }
+
+    /** One pipeline's layers and what came out of it. */
+    static final class Side {
+        final EmbeddedChannel channel;
+        final List<LayerHandler> layers;
+        final Recorder app = new Recorder();
+
+        Side(Link link, boolean fused, ChecksumPolicy checksums) throws Exception {
+            layers = new ArrayList<>();
+            if (link == Link.TUN_PI) {
+                layers.add(PiCodec.forTun());
+            }
+            if (link == Link.TAP_PI) {
+                layers.add(PiCodec.forTap());
+            }
+            if (link == Link.TAP || link == Link.TAP_PI) {
+                layers.add(new EthernetCodec());
+                layers.add(new ArpHandler(APP_MAC, List.of((Inet4Address) APP.getAddress())));
+            }
+            layers.add(new Ipv4Codec().setChecksumPolicy(checksums).setNextIdentification(4242));
+            layers.add(new UdpCodec(APP).setChecksumPolicy(checksums));
+            List<ChannelHandler> handlers = new ArrayList<>();
+            for (LayerHandler layer : layers) {
+                if (!fused && !handlers.isEmpty()) {
+                    handlers.add(new Apart());
+                }
+                handlers.add(layer);
+            }
+            handlers.add(app);
+            channel = new EmbeddedChannel(handlers.toArray(new ChannelHandler[0]));
+        }
+
+        /** Feeds one packet (a batch of one) and returns what came out, in order. */
+        List<String> feed(byte[] packet) {
+            app.seen.clear();
+            channel.writeInbound(TestPackets.tracked(packet));
+            List<String> out = new ArrayList<>(app.seen);
+            for (ByteBuf written; (written = channel.readOutbound()) != null; ) {
+                out.add("wrote " + ByteBufUtil.hexDump(written));
+                written.release();
+            }
+            for (LayerHandler layer : layers) {
+                out.add(layer.getClass().getSimpleName() + " drops " + drops(layer));
+            }
+            return out;
+        }
+
+        List<String> send(DatagramPacket datagram) {
+            List<String> out = new ArrayList<>();
+            channel.writeAndFlush(datagram).addListener(f -> {
+                if (!f.isSuccess()) {
+                    out.add("failed " + f.cause());
+                }
+            });
+            for (ByteBuf written; (written = channel.readOutbound()) != null; ) {
+                out.add("wrote " + ByteBufUtil.hexDump(written));
+                written.release();
+            }
+            return out;
+        }
+    }
+
+    private static Object drops(LayerHandler layer) {
+        if (layer instanceof PiCodec pi) {
+            return pi.dropCounters().snapshot();
+        }
+        if (layer instanceof EthernetCodec ethernet) {
+            return ethernet.dropCounters().snapshot();
+        }
+        if (layer instanceof ArpHandler arp) {
+            return arp.dropCounters().snapshot() + " " + arp.neighbours();
+        }
+        if (layer instanceof Ipv4Codec ip) {
+            return ip.dropCounters().snapshot();
+        }
+        return ((UdpCodec) layer).dropCounters().snapshot();
+    }
+
+    /** Valid and invalid IPv4 packets, as the device would carry them on a TUN without PI. */
+    private static List<byte[]> ipPackets() {
+        List<byte[]> packets = new ArrayList<>();
+        Random random = new Random(8);
+        for (int size : new int[] {0, 1, 64, 1400, 2000}) {
+            packets.add(udp(new Ipv4Repr(), size, true, random));
+        }
+        packets.add(udp(new Ipv4Repr().options(new byte[] {7, 7, 4, 0, 0, 0, 0, 0}), 64, true, random));
+        packets.add(udp(new Ipv4Repr(), 64, false, random)); // UDP checksum 0: none
+        byte[] padded = udp(new Ipv4Repr(), 20, true, random);
+        packets.add(java.util.Arrays.copyOf(padded, padded.length + 6)); // link-layer padding
+        byte[] badIpChecksum = udp(new Ipv4Repr(), 64, true, random);
+        badIpChecksum[10] ^= 1;
+        packets.add(badIpChecksum);
+        byte[] badUdpChecksum = udp(new Ipv4Repr(), 64, true, random);
+        badUdpChecksum[40] ^= 1;
+        packets.add(badUdpChecksum);
+        byte[] longUdpLength = udp(new Ipv4Repr(), 64, false, random);
+        longUdpLength[25] = (byte) 200;
+        packets.add(longUdpLength);
+        byte[] valid = udp(new Ipv4Repr(), 64, true, random);
+        packets.add(java.util.Arrays.copyOf(valid, 30)); // truncated: total length beyond the data
+        packets.add(java.util.Arrays.copyOf(valid, 10)); // shorter than a header
+        byte[] fragment = udp(new Ipv4Repr(), 64, true, random);
+        fragment[6] = 0x20; // more fragments
+        fix(fragment);
+        packets.add(fragment);
+        byte[] tcp = udp(new Ipv4Repr(), 64, true, random);
+        tcp[9] = 6;
+        fix(tcp);
+        packets.add(tcp);
+        byte[] ipv6 = new byte[48];
+        ipv6[0] = 0x60;
+        ipv6[5] = 8;
+        ipv6[6] = 17;
+        packets.add(ipv6);
+        byte[] version5 = udp(new Ipv4Repr(), 8, true, random);
+        version5[0] = 0x55;
+        packets.add(version5);
+        return packets;
+    }
+
+    private static byte[] udp(Ipv4Repr ip, int size, boolean udpChecksum, Random random) {
+        byte[] payload = new byte[size];
+        random.nextBytes(payload);
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf data = TestPackets.tracked(payload);
+        try {
+            ip.source((Inet4Address) PEER.getAddress()).destination((Inet4Address) APP.getAddress()).identification(99);
+            UdpPackets.write(out, ip, PEER.getPort(), APP.getPort(), data, udpChecksum);
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+            data.release();
+        }
+    }
+
+    /** Recomputes the IPv4 header checksum after a field was changed. */
+    private static void fix(byte[] packet) {
+        packet[10] = 0;
+        packet[11] = 0;
+        int sum = TestPackets.naiveChecksum(packet, 0, (packet[0] & 0x0F) * 4);
+        packet[10] = (byte) (sum >> 8);
+        packet[11] = (byte) sum;
+    }
+
+    /** The packet as the device carries it on this link. */
+    private static byte[] onLink(Link link, byte[] ip, int etherType, int piFlags) {
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        try {
+            if (link == Link.TUN_PI || link == Link.TAP_PI) {
+                PiHeader.write(out, piFlags, link == Link.TUN_PI ? (ip.length > 0 && ip[0] >> 4 == 6 ? EtherType.IPV6 : EtherType.IPV4)
+                        : etherType == EtherType.VLAN ? EtherType.VLAN : etherType);
+            }
+            if (link == Link.TAP || link == Link.TAP_PI) {
+                if (etherType == EtherType.VLAN) {
+                    out.writeBytes(TestPackets.bytes("020000000002" + "020000000001" + "8100" + "0005" + "0800"));
+                } else {
+                    EthernetHeader.write(out, APP_MAC, PEER_MAC, etherType);
+                }
+            }
+            out.writeBytes(ip);
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
+    }
+
+    private static List<byte[]> inputs(Link link) {
+        List<byte[]> inputs = new ArrayList<>();
+        boolean tap = link == Link.TAP || link == Link.TAP_PI;
+        if (tap) { // the peer's ARP request first, as the kernel sends it
+            inputs.add(onLink(link, TestPackets.bytes("0001080006040001" + "020000000001" + "c0000201" + "000000000000" + "c0000202"),
+                    EtherType.ARP, 0));
+        }
+        for (byte[] ip : ipPackets()) {
+            inputs.add(onLink(link, ip, ip.length > 0 && (ip[0] & 0xFF) >> 4 == 6 ? EtherType.IPV6 : EtherType.IPV4, 0));
+        }
+        byte[] valid = ipPackets().get(2);
+        if (link == Link.TUN_PI || link == Link.TAP_PI) {
+            inputs.add(onLink(link, valid, EtherType.IPV4, PiHeader.TUN_PKT_STRIP));
+            inputs.add(new byte[] {0, 0});
+        }
+        if (tap) {
+            inputs.add(onLink(link, valid, EtherType.VLAN, 0));
+            inputs.add(new byte[] {2, 0, 0, 0, 0, 2, 2});
+        }
+        return inputs;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Link.class)
+    void everyInputComesOutOfTheFusedPathAsOutOfTheLayers(Link link) throws Exception {
+        for (ChecksumPolicy checksums : new ChecksumPolicy[] {ChecksumPolicy.BOTH, ChecksumPolicy.NONE}) {
+            Side fused = new Side(link, true, checksums);
+            Side layered = new Side(link, false, checksums);
+            List<byte[]> inputs = inputs(link);
+            for (int i = 0; i < inputs.size(); i++) {
+                assertEquals(layered.feed(inputs.get(i)), fused.feed(inputs.get(i)),
+                        link + " " + checksums + ", input " + i + ": " + ByteBufUtil.hexDump(inputs.get(i)));
+            }
+            assertFalse(fused.channel.finish());
+            assertFalse(layered.channel.finish());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Link.class)
+    void datagramsWrittenFromOutsideAReadAreEncodedAlike(Link link) throws Exception {
+        Side fused = new Side(link, true, ChecksumPolicy.BOTH);
+        Side layered = new Side(link, false, ChecksumPolicy.BOTH);
+        if (link == Link.TAP || link == Link.TAP_PI) {
+            for (Side side : List.of(fused, layered)) {
+                ((ArpHandler) side.layers.get(side.layers.size() - 3)).addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+            }
+        }
+        for (int size : new int[] {0, 5, 1024, 1025, 3000}) {
+            byte[] payload = new byte[size];
+            new Random(size).nextBytes(payload);
+            assertEquals(layered.send(new DatagramPacket(TestPackets.tracked(payload), PEER)),
+                    fused.send(new DatagramPacket(TestPackets.tracked(payload), PEER)), link + ", " + size + " bytes");
+        }
+        // Mistakes of the application fail the write the same way.
+        assertEquals(layered.send(new DatagramPacket(TestPackets.tracked(new byte[1]), new InetSocketAddress("2001:db8::1", 9))),
+                fused.send(new DatagramPacket(TestPackets.tracked(new byte[1]), new InetSocketAddress("2001:db8::1", 9))));
+        assertFalse(fused.channel.finish());
+        assertFalse(layered.channel.finish());
+    }
+
+    @Test
+    void unresolvedNeighbourTakesTheLayeredPathAndIsCountedOnce() throws Exception {
+        Side fused = new Side(Link.TAP, true, ChecksumPolicy.BOTH);
+        List<String> out = fused.send(new DatagramPacket(TestPackets.tracked(new byte[4]), PEER));
+        assertEquals(2, out.size(), "the failed write and an ARP request: " + out);
+        assertTrue(out.get(0).contains("UnresolvedNeighbourException"), out.get(0));
+        assertTrue(out.get(1).startsWith("wrote ffffffffffff" + "020000000002" + "0806"), out.get(1));
+        assertEquals(1, ((ArpHandler) fused.layers.get(1)).dropCounters().get(DropReason.UNRESOLVED));
+        assertFalse(fused.channel.finish());
+    }
+
+    @Test
+    void fusedDatagramIsTheBufferReadAndItsEchoIsBuiltInPlace() throws Exception {
+        Side side = new Side(Link.TUN_PI, true, ChecksumPolicy.BOTH);
+        byte[] packet = onLink(Link.TUN_PI, ipPackets().get(2), EtherType.IPV4, 0);
+        ByteBuf read = TestPackets.tracked(packet);
+        side.channel.writeInbound(read);
+        ByteBuf content = side.app.contents.get(0);
+        assertSame(read, content, "the datagram's content is the buffer the channel read, narrowed");
+        ByteBuf written = side.channel.readOutbound();
+        assertSame(read, written, "the echo is the same buffer, the new headers in front of the payload");
+        assertEquals(packet.length, written.readableBytes());
+        written.release();
+        assertFalse(side.channel.finish());
+    }
+
+    @Test
+    void aHandlerAddedBetweenLayersSeesPacketsFromTheNextBatchOn() throws Exception {
+        Side side = new Side(Link.TUN, true, ChecksumPolicy.BOTH);
+        side.app.echo = false;
+        byte[] packet = ipPackets().get(2);
+        side.feed(packet);
+        List<Object> between = new ArrayList<>();
+        side.channel.pipeline().addBefore(side.channel.pipeline().context(side.layers.get(1)).name(), "between",
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        between.add(msg.getClass());
+                        ctx.fireChannelRead(msg);
+                    }
+                });
+        side.feed(packet);
+        assertEquals(List.of(Ipv4Packet.class), between);
+        side.channel.pipeline().remove("between");
+        side.feed(packet);
+        assertEquals(1, between.size(), "fused again once it is gone");
+        assertNull(side.channel.readOutbound());
+        assertFalse(side.channel.finish());
+    }
+}
