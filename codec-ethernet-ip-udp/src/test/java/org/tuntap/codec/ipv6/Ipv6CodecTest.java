@@ -412,6 +412,34 @@ class Ipv6CodecTest {
     }
 
     @Test
+    void sitsAboveTheFusedIpv4UdpLayersWithoutSplittingThem() throws Exception {
+        // Ipv4Codec and UdpCodec adjacent (so they may run fused); IPv6 passes through both, both ways.
+        EmbeddedChannel dual = new EmbeddedChannel(new Ipv4Codec(), new org.tuntap.codec.udp.UdpCodec(), new Ipv6Codec());
+        assertTrue(dual.writeInbound(TestPackets.buf(TestPackets.CHECK_VECTOR)));
+        io.netty.channel.socket.DatagramPacket udp4 = assertInstanceOf(io.netty.channel.socket.DatagramPacket.class, dual.readInbound());
+        assertEquals("hi", udp4.content().toString(java.nio.charset.StandardCharsets.US_ASCII));
+        udp4.release();
+        assertTrue(dual.writeInbound(packet(UDP, udp("six".getBytes()))));
+        Ipv6Packet six = assertInstanceOf(Ipv6Packet.class, dual.readInbound());
+        six.release();
+
+        ByteBuf segment = PooledByteBufAllocator.DEFAULT.heapBuffer().writeBytes(udp("out".getBytes()));
+        assertTrue(dual.writeOutbound(new Ipv6Datagram(SRC_HIGH, SRC_LOW, DST_HIGH, DST_LOW, UDP, segment)));
+        ByteBuf wire = dual.readOutbound();
+        assertEquals(6, Ipv6Header.version(wire, wire.readerIndex()));
+        assertEquals(51, wire.readableBytes());
+        wire.release();
+        assertTrue(dual.writeOutbound(new io.netty.channel.socket.DatagramPacket(
+                PooledByteBufAllocator.DEFAULT.heapBuffer().writeByte('4'),
+                new java.net.InetSocketAddress("192.0.2.1", 9), new java.net.InetSocketAddress("192.0.2.2", 9))));
+        ByteBuf wire4 = dual.readOutbound();
+        assertEquals(0x45, wire4.getUnsignedByte(wire4.readerIndex()));
+        wire4.release();
+        assertFalse(dual.finish());
+        assertFalse(channel.finish());
+    }
+
+    @Test
     void ipv6PacketsAreSentAsTheyAre() {
         ByteBuf in = packet(UDP, udp("as is".getBytes()));
         Ipv6Packet packet = Ipv6Packet.parse(in).value();
