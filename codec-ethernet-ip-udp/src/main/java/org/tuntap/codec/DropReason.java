@@ -40,5 +40,19 @@ public enum DropReason {
      */
     BAD_EXTENSION_HEADER,
     /** An IPv6 extension header chain longer (in headers or bytes) than the codec's limits. */
-    EXTENSION_LIMIT
+    EXTENSION_LIMIT,
+    /** Reassembly: a fragment overlapping another of its datagram; the whole datagram is dropped (RFC 5722, Linux for IPv4). */
+    FRAGMENT_OVERLAP,
+    /** Reassembly: a fragment received twice (same offset and length); the copy is dropped. */
+    FRAGMENT_DUPLICATE,
+    /**
+     * Reassembly: fragments that disagree on the datagram's length (two last fragments, data
+     * beyond the last, a non-last fragment not a multiple of 8 bytes, more than 65535 bytes); the
+     * whole datagram is dropped.
+     */
+    FRAGMENT_INCONSISTENT,
+    /** Reassembly: a datagram not complete within the timeout; counted once per datagram. */
+    REASSEMBLY_TIMEOUT,
+    /** Reassembly: a fragment refused because the bytes held or the fragments per datagram would exceed the limits. */
+    REASSEMBLY_LIMIT
 }
