@@ -251,7 +251,8 @@ public final class FragmentReassembler implements AutoCloseable {
         List<Fragment> fragments = datagram.fragments;
         CompositeByteBuf payload = alloc.compositeBuffer(fragments.size());
         Fragment first = fragments.get(0);
-        ByteBuf header = first.packet.retainedSlice(first.packet.readerIndex(), first.dataIndex - first.packet.readerIndex());
+        // Not retained: the first packet's reference moves into the payload below, which keeps it alive.
+        ByteBuf header = first.packet.slice(first.packet.readerIndex(), first.dataIndex - first.packet.readerIndex());
         for (Fragment fragment : fragments) {
             bytesHeld -= fragment.cost;
             // The packet's reference moves into the composite: a slice of it, released with the composite.

@@ -7,7 +7,7 @@ import io.netty.buffer.DefaultByteBufHolder;
  * A datagram put back together by {@link FragmentReassembler}: {@link #content()} is its
  * payload, the fragments' data in order (a composite of their buffers, nothing copied), and
  * {@link #header()} the headers of its first fragment (offset 0), from which the caller builds
- * the whole packet. Release it.
+ * the whole packet. Release it (the payload; the header goes with it).
  */
 public final class Reassembled extends DefaultByteBufHolder {
 
@@ -26,30 +26,17 @@ public final class Reassembled extends DefaultByteBufHolder {
 
     /**
      * The first fragment's bytes before its data (IPv4 header; IPv6 header, the unfragmentable
-     * extension headers and the fragment header): valid while this is; retain it to keep it.
+     * extension headers and the fragment header). It lives in the first fragment's buffer, which the
+     * payload holds: valid while the payload is (retain that, or copy this, to keep it).
      */
     public ByteBuf header() {
         return header;
     }
 
+    /** The same datagram with another payload; its {@link #header()} still lives in this one's payload. */
     @Override
     public Reassembled replace(ByteBuf content) {
-        return new Reassembled(key, header.retainedDuplicate(), content);
-    }
-
-    /** Releases the payload and, with the last reference, the header. */
-    @Override
-    public boolean release() {
-        return release(1);
-    }
-
-    @Override
-    public boolean release(int decrement) {
-        boolean freed = super.release(decrement);
-        if (freed) {
-            header.release();
-        }
-        return freed;
+        return new Reassembled(key, header, content);
     }
 
     @Override

@@ -269,8 +269,9 @@ class FragmentReassemblerTest {
             in.release();
             FragmentKey key = FragmentKey.ipv6(fragment.sourceHigh(), fragment.sourceLow(), fragment.destinationHigh(),
                     fragment.destinationLow(), fragment.fragmentIdentification());
-            int data = fragment.upperLayerIndex();
-            Reassembled r = reassembler.offer(key, fragment.content(), data, fragment.upperLayerLength(),
+            int data = fragment.fragmentHeaderIndex() + 8; // the fragmentable part follows the fragment header
+            int end = fragment.content().readerIndex() + 40 + fragment.payloadLength();
+            Reassembled r = reassembler.offer(key, fragment.content(), data, end - data,
                     fragment.fragmentOffset() * 8, fragment.moreFragments());
             if (r != null) {
                 whole = r;
