@@ -230,6 +230,25 @@ class IcmpEchoResponderTest {
     }
 
     @Test
+    void answersAboveTheFusedIpv4UdpLayers() throws Exception {
+        EmbeddedChannel full = new EmbeddedChannel(new Ipv4Codec(), new org.tuntap.codec.udp.UdpCodec(), new Ipv6Codec(),
+                new IcmpEchoResponder(List.of(InetAddress.getByName("198.51.100.2"), InetAddress.getByName("2001:db8::2"))));
+        assertFalse(full.writeInbound(icmp4(PEER4, OURS4, Icmpv4Types.ECHO_REQUEST, 0, 0x00010001, DATA)));
+        assertFalse(full.writeInbound(icmp6(OURS6, Icmpv6Types.ECHO_REQUEST, 0, 0x00010001, DATA)));
+        ByteBuf reply4 = full.readOutbound();
+        ByteBuf reply6 = full.readOutbound();
+        assertEquals(Icmpv4Types.ECHO_REPLY, IcmpHeader.type(reply4, reply4.readerIndex() + 20));
+        assertEquals(Icmpv6Types.ECHO_REPLY, IcmpHeader.type(reply6, reply6.readerIndex() + 40));
+        reply4.release();
+        reply6.release();
+        assertTrue(full.writeInbound(TestPackets.buf(TestPackets.CHECK_VECTOR)));
+        io.netty.channel.socket.DatagramPacket udp = full.readInbound();
+        udp.release();
+        assertFalse(full.finish());
+        assertFalse(channel.finish());
+    }
+
+    @Test
     void everythingElsePassesUntouched() {
         ByteBuf udp4 = TestPackets.buf(TestPackets.CHECK_VECTOR);
         assertTrue(channel.writeInbound(udp4));
