@@ -14,6 +14,10 @@ public final class DropCounters {
 
     private final AtomicLongArray counts = new AtomicLongArray(REASONS.length);
 
+    /** Counters all at zero. */
+    public DropCounters() {
+    }
+
     /** Counts one drop. Called by the codecs; a handler of your own may use it too. */
     public void increment(DropReason reason) {
         counts.incrementAndGet(reason.ordinal());

@@ -15,6 +15,11 @@ public final class DropPolicy {
     private final InternalLogger logger;
     private volatile boolean strict;
 
+    /**
+     * A policy in quiet mode with its own counters.
+     *
+     * @param logger where drops are logged, at debug level
+     */
     public DropPolicy(InternalLogger logger) {
         this.logger = logger;
     }
@@ -24,6 +29,7 @@ public final class DropPolicy {
         return counters;
     }
 
+    /** Whether a drop also raises a {@link DecoderException}; see {@link #setStrict(boolean)}. */
     public boolean isStrict() {
         return strict;
     }

@@ -20,12 +20,18 @@ public enum DropReason {
     BAD_LENGTH,
     /** IPv4 header checksum or UDP checksum wrong. */
     BAD_CHECKSUM,
-    /** An IPv4 or IPv6 fragment (more-fragments flag or non-zero offset): reassembly is not supported. */
+    /** A source address no host sends from (multicast, broadcast, loopback, unspecified): Linux's martians. */
+    MARTIAN,
+    /** An IPv4 or IPv6 fragment (more-fragments flag or non-zero offset) where the codec does not pass them on. */
     FRAGMENT,
     /** An IPv6 packet where the IPv4 codec is configured to drop them. */
     IPV6,
     /** An 802.1Q / 802.1ad tagged frame where the Ethernet codec is configured to drop them. */
     VLAN_TAGGED,
+    /** A TAP frame to another host's unicast MAC address (the kernel's {@code PACKET_OTHERHOST}). */
+    OTHER_HOST,
+    /** Not a dropped packet: a neighbour not learned because the neighbour table was full. */
+    NEIGHBOUR_TABLE_FULL,
     /** An ARP packet for other hardware or protocol types than Ethernet/IPv4, or an odd operation. */
     UNSUPPORTED_ARP,
     /** Outbound IPv4 to a destination whose MAC address is not known yet (an ARP request went out). */

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.EncoderException;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -83,28 +84,29 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     }
 
     /**
-     * Encodes an outbound message with {@code encoder} and writes the result, the way Netty's
-     * {@code MessageToMessageEncoder} does for one output but with no list: the input is
-     * released, and a failure fails the promise instead of reaching the next handler.
+     * The layered path, outbound: encodes {@code msg} with {@link #encode} and writes the result,
+     * the way Netty's {@code MessageToMessageEncoder} does for one output but with no list: the
+     * input is released, and a failure fails the promise instead of reaching the next handler.
      */
-    protected static void encodeAndWrite(ChannelHandlerContext ctx, Object msg, ChannelPromise promise, Encoder encoder) {
+    protected final void encodeAndWrite(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         Object encoded;
         try {
-            encoded = encoder.encode(ctx, msg);
+            encoded = encode(ctx, msg);
         } catch (Throwable t) {
             ReferenceCountUtil.safeRelease(msg);
-            promise.tryFailure(t instanceof io.netty.handler.codec.EncoderException ? t
-                    : new io.netty.handler.codec.EncoderException(t));
+            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
             return;
         }
         ReferenceCountUtil.release(msg);
         ctx.write(encoded, promise);
     }
 
-    /** One outbound message in, one out (the caller releases the input). */
-    @FunctionalInterface
-    protected interface Encoder {
-        Object encode(ChannelHandlerContext ctx, Object msg) throws Exception;
+    /**
+     * The layered path: one outbound message this layer handles in, one out (the caller
+     * releases the input). Layers that encode nothing keep the default.
+     */
+    protected Object encode(ChannelHandlerContext ctx, Object msg) throws Exception {
+        throw new UnsupportedOperationException(getClass().getName() + " does not encode " + msg.getClass().getName());
     }
 
     // ---- fused path hooks: the default is "this layer does not fuse" ----

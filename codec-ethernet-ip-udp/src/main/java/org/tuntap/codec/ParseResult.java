@@ -17,14 +17,29 @@ public final class ParseResult<T> {
         this.failure = failure;
     }
 
+    /**
+     * A success.
+     *
+     * @param <T> the type of value
+     * @param value the parsed value, not null
+     * @return a result holding {@code value}
+     */
     public static <T> ParseResult<T> ok(T value) {
         return new ParseResult<>(Objects.requireNonNull(value, "value"), null);
     }
 
+    /**
+     * A failure.
+     *
+     * @param <T> the type of value the parse would have made
+     * @param reason why the input was refused
+     * @return a result holding {@code reason}
+     */
     public static <T> ParseResult<T> failed(DropReason reason) {
         return new ParseResult<>(null, Objects.requireNonNull(reason, "reason"));
     }
 
+    /** Whether parsing succeeded: {@link #value()} is there. */
     public boolean isOk() {
         return failure == null;
     }

@@ -205,6 +205,10 @@ class FusedPathTest {
         byte[] version5 = udp(new Ipv4Repr(), 8, true, random);
         version5[0] = 0x55;
         packets.add(version5);
+        for (String[] martian : new String[][] {{"224.0.0.1", "192.0.2.2"}, {"255.255.255.255", "192.0.2.2"},
+                {"0.0.0.0", "192.0.2.2"}, {"127.0.0.1", "192.0.2.2"}, {"0.0.0.0", "255.255.255.255"}}) {
+            packets.add(udp(new Ipv4Repr().source(address(martian[0])).destination(address(martian[1])), 8, true, random));
+        }
         return packets;
     }
 
@@ -214,12 +218,23 @@ class FusedPathTest {
         ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
         ByteBuf data = TestPackets.tracked(payload);
         try {
-            ip.source((Inet4Address) PEER.getAddress()).destination((Inet4Address) APP.getAddress()).identification(99);
+            if (ip.source() == 0 && ip.destination() == 0) {
+                ip.source((Inet4Address) PEER.getAddress()).destination((Inet4Address) APP.getAddress());
+            }
+            ip.identification(99);
             UdpPackets.write(out, ip, PEER.getPort(), APP.getPort(), data, udpChecksum);
             return ByteBufUtil.getBytes(out);
         } finally {
             out.release();
             data.release();
+        }
+    }
+
+    private static Inet4Address address(String literal) {
+        try {
+            return (Inet4Address) InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
         }
     }
 
@@ -269,6 +284,12 @@ class FusedPathTest {
             inputs.add(onLink(link, valid, EtherType.IPV4, PiHeader.TUN_PKT_STRIP));
             inputs.add(new byte[] {0, 0});
         }
+        byte[] ipv6Labelled = onLink(link, valid, tap ? EtherType.IPV6 : EtherType.IPV4, 0);
+        if (link == Link.TUN_PI) {
+            ipv6Labelled[3] = (byte) 0xDD; // PI protocol 0x86DD in front of an IPv4 packet
+            ipv6Labelled[2] = (byte) 0x86;
+        }
+        inputs.add(ipv6Labelled);
         if (tap) {
             inputs.add(onLink(link, valid, EtherType.VLAN, 0));
             inputs.add(new byte[] {2, 0, 0, 0, 0, 2, 2});

@@ -33,6 +33,11 @@ public final class MemoryIoHandler implements IoHandler {
         this.executor = executor;
     }
 
+    /**
+     * The factory for {@code new MultiThreadIoEventLoopGroup(n, MemoryIoHandler.newFactory())}.
+     *
+     * @return a factory making one handler per event loop
+     */
     public static IoHandlerFactory newFactory() {
         return MemoryIoHandler::new;
     }

@@ -21,12 +21,18 @@ public final class TrackingAllocator implements ByteBufAllocator {
     private final ByteBufAllocator delegate;
     private final List<ByteBuf> allocated = new ArrayList<>();
 
+    /** Tracks heap buffers of an unpooled allocator. */
     public TrackingAllocator() {
         // Unpooled and not direct-preferring: what a test reads back is plain memory, and a leak
         // report is about our own accounting, not a pool's.
         this(new UnpooledByteBufAllocator(true));
     }
 
+    /**
+     * Tracks the buffers of another allocator.
+     *
+     * @param delegate where the buffers come from
+     */
     public TrackingAllocator(ByteBufAllocator delegate) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
     }

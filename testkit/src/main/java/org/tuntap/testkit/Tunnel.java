@@ -178,6 +178,11 @@ public final class Tunnel implements MemoryFile {
         }
     }
 
+    /**
+     * Makes the next {@code pendingSignals} writes fail with EINTR, one each, as signals would.
+     *
+     * @param pendingSignals at least 0
+     */
     public void setPendingSignals(int pendingSignals) {
         if (pendingSignals < 0) {
             throw new IllegalArgumentException("pendingSignals: " + pendingSignals + " (expected >= 0)");

@@ -112,6 +112,11 @@ public final class TunnelHarness implements AutoCloseable {
         return builder().handlers(handlers).build();
     }
 
+    /**
+     * A builder: TUN, no packet information, no handlers, a new {@link MemoryIoSystem}.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -126,6 +131,7 @@ public final class TunnelHarness implements AutoCloseable {
         return tunnel;
     }
 
+    /** The in-memory fd layer the channel's device lives in. */
     public MemoryIoSystem ioSystem() {
         return ioSystem;
     }
@@ -332,6 +338,11 @@ public final class TunnelHarness implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Registers the channel with the harness's loop, binds it, and runs the loop until idle.
+         *
+         * @return the harness, channel active
+         */
         public TunnelHarness build() {
             return new TunnelHarness(this);
         }

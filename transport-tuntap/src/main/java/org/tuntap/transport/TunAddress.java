@@ -16,6 +16,7 @@ import java.util.Objects;
 public final class TunAddress extends SocketAddress {
     private static final long serialVersionUID = 1L;
 
+    /** The interface name or template. */
     private final String name;
 
     /**

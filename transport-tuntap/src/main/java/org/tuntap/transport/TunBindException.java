@@ -13,6 +13,7 @@ import java.net.BindException;
 public final class TunBindException extends BindException {
     private static final long serialVersionUID = 1L;
 
+    /** The errno of the failed step. */
     private final int errno;
 
     TunBindException(String device, ErrnoException cause) {

@@ -77,6 +77,13 @@ public final class TunChannel extends AbstractChannel {
     private boolean writeInterest;
     private boolean readPending;
 
+    /**
+     * A channel doing its I/O through {@code io}; {@link #factory(TunIoSystem)} makes these for
+     * a {@code Bootstrap}. Register it with an event loop of the kind the layer's
+     * {@link TunIoSystem#readiness()} works with, then bind it to a {@link TunAddress}.
+     *
+     * @param io the fd layer: {@code LinuxTun.ioSystem()} or an in-memory one
+     */
     public TunChannel(TunIoSystem io) {
         super(null);
         this.io = Objects.requireNonNull(io, "io");

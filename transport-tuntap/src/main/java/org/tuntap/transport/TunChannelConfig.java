@@ -24,6 +24,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
 
     /** IPv4's largest packet, plus a PI header and a VLAN-tagged Ethernet header. */
     public static final int DEFAULT_MAX_PACKET_SIZE = 65_535 + TunIoctl.PI_HEADER_LENGTH + 18;
+    /** The most packets read per readiness event, unless {@link #setReadBudget(int)} says otherwise. */
     public static final int DEFAULT_READ_BUDGET = 64;
 
     private volatile TunMode mode = TunMode.TUN;
@@ -89,10 +90,18 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return true;
     }
 
+    /** TUN (IP packets) or TAP (Ethernet frames); {@link TunChannelOption#MODE}. */
     public TunMode getMode() {
         return mode;
     }
 
+    /**
+     * Sets TUN or TAP; before bind only.
+     *
+     * @param mode the kind of device
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setMode(TunMode mode) {
         checkUnbound(TunChannelOption.MODE);
         if (mode == null) {
@@ -102,16 +111,28 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return this;
     }
 
+    /**
+     * Whether every packet carries the 4-byte packet-information header (no {@code IFF_NO_PI});
+     * {@link TunChannelOption#PACKET_INFO}.
+     */
     public boolean isPacketInfo() {
         return packetInfo;
     }
 
+    /**
+     * Turns the packet-information header on or off; before bind only.
+     *
+     * @param packetInfo true for the 4-byte header before every packet
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setPacketInfo(boolean packetInfo) {
         checkUnbound(TunChannelOption.PACKET_INFO);
         this.packetInfo = packetInfo;
         return this;
     }
 
+    /** The largest packet a read returns whole, PI header included; {@link TunChannelOption#MAX_PACKET_SIZE}. */
     public int getMaxPacketSize() {
         return maxPacketSize;
     }
@@ -138,6 +159,14 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return getMaxMessagesPerRead();
     }
 
+    /**
+     * Sets the most packets read per readiness event (the receive allocator's messages per read).
+     *
+     * @param packets at least 1
+     * @return this config
+     * @throws IllegalArgumentException if {@code packets} is less than 1
+     * @throws IllegalStateException if the receive allocator has no per-read limit
+     */
     public TunChannelConfig setReadBudget(int packets) {
         if (packets < 1) {
             throw new IllegalArgumentException("read budget must be positive: " + packets);
@@ -151,20 +180,36 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return this;
     }
 
+    /** Whether the device is multi-queue ({@code IFF_MULTI_QUEUE}); {@link TunChannelOption#MULTI_QUEUE}. */
     public boolean isMultiQueue() {
         return multiQueue;
     }
 
+    /**
+     * Asks for a multi-queue device, one queue per channel bound to the name; before bind only.
+     *
+     * @param multiQueue true for {@code IFF_MULTI_QUEUE}
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setMultiQueue(boolean multiQueue) {
         checkUnbound(TunChannelOption.MULTI_QUEUE);
         this.multiQueue = multiQueue;
         return this;
     }
 
+    /** Whether bind fails on a device that already exists ({@code IFF_TUN_EXCL}); {@link TunChannelOption#EXCLUSIVE}. */
     public boolean isExclusive() {
         return exclusive;
     }
 
+    /**
+     * Makes bind fail with EBUSY if the device already exists; before bind only.
+     *
+     * @param exclusive true for {@code IFF_TUN_EXCL}
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setExclusive(boolean exclusive) {
         checkUnbound(TunChannelOption.EXCLUSIVE);
         this.exclusive = exclusive;
@@ -176,6 +221,13 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return persist;
     }
 
+    /**
+     * Makes the device persistent (it outlives the channel) or not, at bind; before bind only.
+     *
+     * @param persist true or false for {@code TUNSETPERSIST}, null to leave the device as it is
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setPersist(Boolean persist) {
         checkUnbound(TunChannelOption.PERSIST);
         this.persist = persist;
@@ -187,6 +239,13 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return owner;
     }
 
+    /**
+     * Sets the user allowed to attach to the device ({@code TUNSETOWNER}) at bind; before bind only.
+     *
+     * @param uid the user id, or -1 to leave it
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setOwner(int uid) {
         checkUnbound(TunChannelOption.OWNER);
         this.owner = uid;
@@ -198,6 +257,13 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return group;
     }
 
+    /**
+     * Sets the group allowed to attach to the device ({@code TUNSETGROUP}) at bind; before bind only.
+     *
+     * @param gid the group id, or -1 to leave it
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
     public TunChannelConfig setGroup(int gid) {
         checkUnbound(TunChannelOption.GROUP);
         this.group = gid;

@@ -22,6 +22,7 @@ import java.net.Inet4Address;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Inbound: answers ARP requests for the application's own IPv4 addresses with its MAC;
  * learns neighbours (IP to MAC) from every ARP packet's sender and from the source of every
- * IPv4 frame. ARP frames are consumed; all other frames pass on.
+ * valid IPv4 frame. ARP frames are consumed; all other frames pass on. Frames to another
+ * unicast MAC are not ours (the kernel's {@code PACKET_OTHERHOST}) and are dropped as
+ * {@link DropReason#OTHER_HOST}, unless {@linkplain #setPromiscuous promiscuous}.
  *
  * <p>Outbound: a {@link ByteBuf} written above this handler is an IPv4 packet; it leaves as an
  * {@link EthernetFrame} to the MAC of its destination (broadcast and multicast addresses map
@@ -40,8 +43,14 @@ import java.util.concurrent.TimeUnit;
  * the peer, whose own ARP request teaches us its MAC) gets through. Packets that are not IPv4
  * are dropped as {@link DropReason#UNROUTABLE}. {@link EthernetFrame}s pass untouched.
  *
- * <p>Entries never expire; {@link #addNeighbour} sets one statically. Not sharable; call the
- * mutators before adding the handler to a pipeline or from its event loop.
+ * <p>The neighbour table is bounded and ages like Linux's (see {@link #setMaxNeighbours},
+ * {@link #setNeighbourSweepInterval}): an entry not confirmed for one sweep interval turns
+ * stale (it still resolves, and the next packet to it sends an ARP request to confirm it), one
+ * not confirmed for two is forgotten; a full table makes room from stale entries or refuses the
+ * new one ({@link DropReason#NEIGHBOUR_TABLE_FULL}). {@link #addNeighbour} sets a static entry,
+ * which never ages. The timer runs on the channel's event loop (its clock, so a test harness
+ * moves it). Not sharable; call the mutators before adding the handler to a pipeline or from
+ * its event loop.
  *
  * <p>Between Ethernet and IPv4 it is part of their fused path (see {@link LayerHandler}): IPv4
  * frames go through it in one step with the layers around, and written datagrams to known
@@ -53,9 +62,15 @@ public final class ArpHandler extends LayerHandler {
 
     private final long mac;
     private final int[] ownAddresses;
-    private final IntObjectHashMap<MacAddress> neighbours = new IntObjectHashMap<>();
+    /** Linux's {@code base_reachable_time}: how long an unconfirmed entry stays reachable. */
+    public static final long DEFAULT_SWEEP_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final NeighbourTable neighbours = new NeighbourTable();
     private final IntObjectHashMap<Long> lastRequestNanos = new IntObjectHashMap<>();
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(ArpHandler.class));
+    private long sweepIntervalNanos = DEFAULT_SWEEP_INTERVAL_NANOS;
+    private boolean promiscuous;
+    private ScheduledFuture<?> sweeper;
 
     /**
      * @param mac          the application's MAC address (unicast)
@@ -80,29 +95,79 @@ public final class ArpHandler extends LayerHandler {
         return drops.counters();
     }
 
-    /** Adds or replaces a neighbour entry (a static ARP entry). */
+    /** Adds or replaces a neighbour entry (a static ARP entry: it never ages). */
     public ArpHandler addNeighbour(Inet4Address address, MacAddress neighbourMac) {
-        neighbours.put(Ipv4Addresses.toInt(address), neighbourMac);
+        neighbours.putStatic(Ipv4Addresses.toInt(address), neighbourMac.bits());
+        return this;
+    }
+
+    /** The most neighbours learned (static ones not counted against it). Default 1024, Linux's {@code gc_thresh3}. */
+    public ArpHandler setMaxNeighbours(int maxNeighbours) {
+        neighbours.capacity(maxNeighbours);
+        return this;
+    }
+
+    /** How often learned entries age one step (reachable, stale, gone). Default 30 s. */
+    public ArpHandler setNeighbourSweepInterval(long interval, TimeUnit unit) {
+        if (interval <= 0) {
+            throw new IllegalArgumentException("interval must be positive: " + interval);
+        }
+        this.sweepIntervalNanos = unit.toNanos(interval);
+        return this;
+    }
+
+    /** Take frames addressed to any MAC, not only ours and group addresses. Default off. */
+    public ArpHandler setPromiscuous(boolean promiscuous) {
+        this.promiscuous = promiscuous;
         return this;
     }
 
     /** The neighbour's MAC address, or null when not known. */
     public MacAddress neighbour(Inet4Address address) {
-        return neighbours.get(Ipv4Addresses.toInt(address));
+        long bits = neighbours.resolve(Ipv4Addresses.toInt(address));
+        return bits < 0 ? null : MacAddress.of(bits);
     }
 
     /** A copy of the neighbour table. */
     public Map<Inet4Address, MacAddress> neighbours() {
         Map<Inet4Address, MacAddress> copy = new LinkedHashMap<>();
-        for (IntObjectHashMap.PrimitiveEntry<MacAddress> e : neighbours.entries()) {
-            copy.put(Ipv4Addresses.toInet(e.key()), e.value());
-        }
+        neighbours.forEach((ip, bits) -> copy.put(Ipv4Addresses.toInet(ip), MacAddress.of(bits)));
         return copy;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        sweeper = ctx.executor().scheduleAtFixedRate(this::sweep, sweepIntervalNanos, sweepIntervalNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        super.handlerRemoved(ctx);
+        if (sweeper != null) {
+            sweeper.cancel(false);
+            sweeper = null;
+        }
+    }
+
+    private void sweep() {
+        neighbours.sweep();
+        lastRequestNanos.clear(); // bounded too: at most one sweep interval of destinations
+    }
+
+    /** Frames to another host's unicast MAC are not for us. */
+    private boolean isOtherHost(long destinationMac) {
+        return !promiscuous && destinationMac != mac && !MacAddress.isMulticast(destinationMac);
     }
 
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof EthernetFrame frame) {
+            if (isOtherHost(frame.destinationBits())) {
+                frame.release();
+                drops.drop(ctx, DropReason.OTHER_HOST, MacAddress.of(frame.destinationBits()));
+                return;
+            }
             if (frame.etherType() == EtherType.ARP) {
                 try {
                     handleArp(ctx, frame);
@@ -150,9 +215,8 @@ public final class ArpHandler extends LayerHandler {
         if (ip == 0 || MacAddress.isMulticast(neighbourMac) || neighbourMac == 0 || isOwn(ip) || isGroup(ip)) {
             return;
         }
-        MacAddress known = neighbours.get(ip);
-        if (known == null || known.bits() != neighbourMac) {
-            neighbours.put(ip, MacAddress.of(neighbourMac));
+        if (!neighbours.learn(ip, neighbourMac)) {
+            drops.counters().increment(DropReason.NEIGHBOUR_TABLE_FULL);
         }
     }
 
@@ -178,6 +242,9 @@ public final class ArpHandler extends LayerHandler {
             promise.tryFailure(new UnresolvedNeighbourException(Ipv4Addresses.toString(destination)));
             return;
         }
+        if (neighbours.isStale(destination)) { // still sent; ask the neighbour to confirm
+            requestIfDue(ctx, Ipv4Header.source(packet, at), destination);
+        }
         ctx.write(new EthernetFrame(destinationMac, mac, EtherType.IPV4, EthernetHeader.NO_TAG, packet), promise);
     }
 
@@ -189,12 +256,11 @@ public final class ArpHandler extends LayerHandler {
         if ((ip >>> 28) == 0xE) { // 224.0.0.0/4: 01:00:5e + the low 23 bits (RFC 1112)
             return 0x01005E000000L | (ip & 0x7FFFFF);
         }
-        MacAddress known = neighbours.get(ip);
-        return known == null ? -1 : known.bits();
+        return neighbours.resolve(ip);
     }
 
     private void requestIfDue(ChannelHandlerContext ctx, int source, int target) {
-        long now = System.nanoTime();
+        long now = ctx.executor().ticker().nanoTime();
         Long last = lastRequestNanos.get(target);
         if (last != null && now - last < REQUEST_INTERVAL_NANOS) {
             return;
@@ -248,7 +314,7 @@ public final class ArpHandler extends LayerHandler {
 
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        return fields.etherType() == EtherType.IPV4 ? index : -1;
+        return fields.etherType() == EtherType.IPV4 && !isOtherHost(fields.destinationMac()) ? index : -1;
     }
 
     @Override
@@ -259,8 +325,8 @@ public final class ArpHandler extends LayerHandler {
     @Override
     protected boolean fusedRoute(FusedFields fields) {
         long destinationMac = resolve(fields.destination());
-        if (destinationMac < 0) {
-            return false; // the layered path asks for it and counts the drop
+        if (destinationMac < 0 || neighbours.isStale(fields.destination())) {
+            return false; // the layered path asks for it (and counts the drop, or confirms the stale entry)
         }
         fields.destinationMac(destinationMac);
         fields.sourceMac(mac);

@@ -11,8 +11,11 @@ import org.tuntap.codec.ethernet.MacAddress;
  */
 public final class ArpPacket {
 
+    /** Bytes in an Ethernet/IPv4 ARP packet. */
     public static final int LENGTH = 28;
+    /** The operation of a request (who has the target IP?). */
     public static final int REQUEST = 1;
+    /** The operation of a reply (the sender IP is at the sender MAC). */
     public static final int REPLY = 2;
     private static final int HARDWARE_ETHERNET = 1;
 
@@ -35,22 +38,27 @@ public final class ArpPacket {
         return null;
     }
 
+    /** The operation: {@link #REQUEST}, {@link #REPLY} or another number. */
     public static int operation(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index + 6);
     }
 
+    /** The sender's MAC, as {@link MacAddress#bits()}. */
     public static long senderMac(ByteBuf buf, int index) {
         return MacAddress.readBits(buf, index + 8);
     }
 
+    /** The sender's IPv4 address, as a big-endian int. */
     public static int senderIp(ByteBuf buf, int index) {
         return buf.getInt(index + 14);
     }
 
+    /** The target's MAC, as {@link MacAddress#bits()} (zero in a request). */
     public static long targetMac(ByteBuf buf, int index) {
         return MacAddress.readBits(buf, index + 18);
     }
 
+    /** The target's IPv4 address, as a big-endian int. */
     public static int targetIp(ByteBuf buf, int index) {
         return buf.getInt(index + 24);
     }

@@ -2,8 +2,8 @@ package org.tuntap.codec.ethernet;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
@@ -97,13 +97,14 @@ public final class EthernetCodec extends LayerHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof EthernetFrame) {
-            encodeAndWrite(ctx, msg, promise, EthernetCodec::encode);
+            encodeAndWrite(ctx, msg, promise);
         } else {
             ctx.write(msg, promise);
         }
     }
 
-    private static ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
+    @Override
+    protected ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
         EthernetFrame frame = (EthernetFrame) msg;
         ByteBuf buf = Headroom.prepend(ctx.alloc(), frame.content(), frame.headerLength());
         int at = buf.readerIndex();

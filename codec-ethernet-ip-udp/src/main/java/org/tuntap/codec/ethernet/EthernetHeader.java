@@ -14,16 +14,18 @@ public final class EthernetHeader {
     public static final int LENGTH = 14;
     /** Header length with one VLAN tag. */
     public static final int TAGGED_LENGTH = 18;
-    /** {@link #vlanTci} of an untagged frame. */
+    /** The VLAN TCI that stands for "no tag" (an {@code EthernetFrame}'s {@code vlanTci} of an untagged frame). */
     public static final int NO_TAG = -1;
 
     private EthernetHeader() {
     }
 
+    /** The destination MAC of the frame at {@code index}, as {@link MacAddress#bits()}. */
     public static long destination(ByteBuf frame, int index) {
         return MacAddress.readBits(frame, index);
     }
 
+    /** The source MAC of the frame at {@code index}, as {@link MacAddress#bits()}. */
     public static long source(ByteBuf frame, int index) {
         return MacAddress.readBits(frame, index + 6);
     }
@@ -33,6 +35,7 @@ public final class EthernetHeader {
         return frame.getUnsignedShort(index + 12);
     }
 
+    /** Whether {@code type} is a VLAN tag's TPID: 802.1Q (0x8100) or 802.1ad (0x88A8). */
     public static boolean isTagType(int type) {
         return type == EtherType.VLAN || type == EtherType.QINQ;
     }

@@ -101,6 +101,7 @@ public final class MacAddress {
         return octets;
     }
 
+    /** Whether this is ff:ff:ff:ff:ff:ff. */
     public boolean isBroadcast() {
         return bits == BROADCAST.bits;
     }

@@ -30,4 +30,21 @@ public final class Ipv4Addresses {
     public static String toString(int address) {
         return (address >>> 24) + "." + ((address >>> 16) & 0xFF) + "." + ((address >>> 8) & 0xFF) + "." + (address & 0xFF);
     }
+
+    /**
+     * Whether a packet from {@code source} to {@code destination} has a source no host may send
+     * from, which Linux drops as a martian: a multicast (224.0.0.0/4), limited broadcast or
+     * loopback (127.0.0.0/8) source, or the unspecified 0.0.0.0 except to the limited broadcast
+     * (a DHCP client before it has an address, RFC 2131). Answering such a packet would reflect
+     * it to a whole group or segment.
+     */
+    public static boolean isMartianSource(int source, int destination) {
+        if (source == 0) {
+            return destination != LIMITED_BROADCAST;
+        }
+        return source == LIMITED_BROADCAST || (source >>> 28) == 0xE || (source >>> 24) == 127;
+    }
+
+    /** 255.255.255.255. */
+    public static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
 }

@@ -23,8 +23,10 @@ import org.tuntap.codec.pi.PiPacket;
  * <p>Inbound it takes an IP packet as a {@link ByteBuf} (TUN without PI), the content of a
  * {@link PiPacket} (TUN with PI), or the payload of an {@link EthernetFrame} of type IPv4 or
  * IPv6 (TAP), and emits an {@link Ipv4Packet} holding a retained slice of exactly the packet.
- * Invalid packets (see {@link Ipv4Header#check}) and fragments are dropped and counted. IPv6
- * packets are passed on untouched or dropped, per {@link #setIpv6Handling}; other frames pass.
+ * Invalid packets (see {@link Ipv4Header#check}), fragments and packets from martian sources
+ * ({@link Ipv4Addresses#isMartianSource}) are dropped and counted. IPv6 packets (by ethertype,
+ * PI protocol, or else version nibble) are passed on untouched or dropped, per
+ * {@link #setIpv6Handling}; other frames pass.
  *
  * <p>Outbound it turns an {@link Ipv4Datagram} into a {@link ByteBuf} IPv4 packet, the header
  * in front of the segment without copying it; an {@link Ipv4Packet} is sent as it is. The
@@ -110,8 +112,7 @@ public final class Ipv4Codec extends LayerHandler {
         ByteBuf buf = msg instanceof ByteBuf b ? b : ((io.netty.buffer.ByteBufHolder) msg).content();
         int start = buf.readerIndex();
         int length = buf.readableBytes();
-        boolean ipv6Frame = msg instanceof EthernetFrame frame && frame.etherType() == EtherType.IPV6;
-        if (length > 0 && Ipv4Header.version(buf, start) == 6 || ipv6Frame) {
+        if (isIpv6(msg, buf, start, length)) {
             if (ipv6 == Ipv6Handling.PASS) {
                 ctx.fireChannelRead(msg);
             } else {
@@ -131,10 +132,30 @@ public final class Ipv4Codec extends LayerHandler {
         }
     }
 
+    /**
+     * The family is the link's word where it has one, as in the kernel: the ethertype of a frame,
+     * the PI protocol of a packet; else the version nibble. An IPv4-labelled packet whose nibble
+     * says otherwise is then dropped as {@link DropReason#BAD_VERSION}, never taken for IPv6.
+     */
+    private static boolean isIpv6(Object msg, ByteBuf buf, int start, int length) {
+        if (msg instanceof EthernetFrame frame) {
+            return frame.etherType() == EtherType.IPV6;
+        }
+        if (msg instanceof PiPacket pi && (pi.proto() == EtherType.IPV4 || pi.proto() == EtherType.IPV6)) {
+            return pi.proto() == EtherType.IPV6;
+        }
+        return length > 0 && Ipv4Header.version(buf, start) == 6;
+    }
+
     private Ipv4Packet decode(ChannelHandlerContext ctx, ByteBuf buf, int start, int length) {
         DropReason problem = Ipv4Header.check(buf, start, length, checksums.verify());
         if (problem != null) {
             drops.drop(ctx, problem, length + " bytes");
+            return null;
+        }
+        int source = Ipv4Header.source(buf, start);
+        if (Ipv4Addresses.isMartianSource(source, Ipv4Header.destination(buf, start))) {
+            drops.drop(ctx, DropReason.MARTIAN, "from " + Ipv4Addresses.toString(source));
             return null;
         }
         if (Ipv4Header.isFragment(buf, start)) {
@@ -147,13 +168,14 @@ public final class Ipv4Codec extends LayerHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet) {
-            encodeAndWrite(ctx, msg, promise, this::encode);
+            encodeAndWrite(ctx, msg, promise);
         } else {
             ctx.write(msg, promise);
         }
     }
 
-    private ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
+    @Override
+    protected ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Ipv4Packet packet) {
             return packet.content().retain();
         }
@@ -194,7 +216,8 @@ public final class Ipv4Codec extends LayerHandler {
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
         int length = fields.end() - index;
         if (length < 1 || Ipv4Header.version(buf, index) != 4
-                || Ipv4Header.check(buf, index, length, checksums.verify()) != null || Ipv4Header.isFragment(buf, index)) {
+                || Ipv4Header.check(buf, index, length, checksums.verify()) != null || Ipv4Header.isFragment(buf, index)
+                || Ipv4Addresses.isMartianSource(Ipv4Header.source(buf, index), Ipv4Header.destination(buf, index))) {
             return -1;
         }
         fields.end(index + Ipv4Header.totalLength(buf, index)); // link-layer padding is not ours

@@ -61,6 +61,7 @@ public final class Ipv4Header {
         return null;
     }
 
+    /** The version field (4 for IPv4). */
     public static int version(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index) >>> 4;
     }
@@ -75,18 +76,22 @@ public final class Ipv4Header {
         return ihl(buf, index) << 2;
     }
 
+    /** Differentiated services code point, 0..63. */
     public static int dscp(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + 1) >>> 2;
     }
 
+    /** Explicit congestion notification bits, 0..3. */
     public static int ecn(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + 1) & 0x03;
     }
 
+    /** Header plus payload, in bytes. */
     public static int totalLength(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index + 2);
     }
 
+    /** The identification field, shared by a datagram's fragments. */
     public static int identification(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index + 4);
     }
@@ -96,10 +101,12 @@ public final class Ipv4Header {
         return buf.getUnsignedShort(index + 6) >>> 13;
     }
 
+    /** The DF flag: routers must not fragment this packet. */
     public static boolean dontFragment(ByteBuf buf, int index) {
         return (buf.getUnsignedShort(index + 6) & FLAG_DF) != 0;
     }
 
+    /** The MF flag: more fragments of this datagram follow. */
     public static boolean moreFragments(ByteBuf buf, int index) {
         return (buf.getUnsignedShort(index + 6) & FLAG_MF) != 0;
     }
@@ -114,22 +121,27 @@ public final class Ipv4Header {
         return (buf.getUnsignedShort(index + 6) & (FLAG_MF | OFFSET_MASK)) != 0;
     }
 
+    /** Time to live. */
     public static int ttl(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + 8);
     }
 
+    /** The payload's protocol number (17 for UDP). */
     public static int protocol(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + 9);
     }
 
+    /** The header checksum field as stored. */
     public static int headerChecksum(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index + 10);
     }
 
+    /** The source address, as a big-endian int. */
     public static int source(ByteBuf buf, int index) {
         return buf.getInt(index + 12);
     }
 
+    /** The destination address, as a big-endian int. */
     public static int destination(ByteBuf buf, int index) {
         return buf.getInt(index + 16);
     }

@@ -26,20 +26,48 @@ public final class Ipv4Repr {
     private boolean dontFragment;
     private byte[] options = NO_OPTIONS;
 
+    /** A representation with the defaults above and addresses 0.0.0.0. */
+    public Ipv4Repr() {
+    }
+
+    /**
+     * Sets the source address.
+     *
+     * @param address a big-endian int, as {@link Ipv4Addresses#toInt(Inet4Address)} makes
+     * @return this
+     */
     public Ipv4Repr source(int address) {
         this.source = address;
         return this;
     }
 
+    /**
+     * Sets the source address.
+     *
+     * @param address the address
+     * @return this
+     */
     public Ipv4Repr source(Inet4Address address) {
         return source(Ipv4Addresses.toInt(address));
     }
 
+    /**
+     * Sets the destination address.
+     *
+     * @param address a big-endian int, as {@link Ipv4Addresses#toInt(Inet4Address)} makes
+     * @return this
+     */
     public Ipv4Repr destination(int address) {
         this.destination = address;
         return this;
     }
 
+    /**
+     * Sets the destination address.
+     *
+     * @param address the address
+     * @return this
+     */
     public Ipv4Repr destination(Inet4Address address) {
         return destination(Ipv4Addresses.toInt(address));
     }
@@ -50,11 +78,13 @@ public final class Ipv4Repr {
         return this;
     }
 
+    /** Time to live, 0..255 (default 64). */
     public Ipv4Repr ttl(int ttl) {
         this.ttl = checkRange("ttl", ttl, 0xFF);
         return this;
     }
 
+    /** The identification field, 0..65535. */
     public Ipv4Repr identification(int identification) {
         this.identification = checkRange("identification", identification, 0xFFFF);
         return this;
@@ -72,6 +102,7 @@ public final class Ipv4Repr {
         return this;
     }
 
+    /** Sets or clears the DF flag. */
     public Ipv4Repr dontFragment(boolean dontFragment) {
         this.dontFragment = dontFragment;
         return this;
@@ -89,34 +120,42 @@ public final class Ipv4Repr {
         return this;
     }
 
+    /** The source address, as a big-endian int. */
     public int source() {
         return source;
     }
 
+    /** The destination address, as a big-endian int. */
     public int destination() {
         return destination;
     }
 
+    /** The payload's protocol number. */
     public int protocol() {
         return protocol;
     }
 
+    /** Time to live. */
     public int ttl() {
         return ttl;
     }
 
+    /** The identification field. */
     public int identification() {
         return identification;
     }
 
+    /** Differentiated services code point. */
     public int dscp() {
         return dscp;
     }
 
+    /** Explicit congestion notification bits. */
     public int ecn() {
         return ecn;
     }
 
+    /** Whether the DF flag is set. */
     public boolean dontFragment() {
         return dontFragment;
     }

@@ -44,7 +44,7 @@ public final class Ipv6Codec extends ChannelDuplexHandler {
         return this;
     }
 
-    /** Traffic class byte of outbound packets (DSCP << 2 | ECN). Default 0. */
+    /** Traffic class byte of outbound packets ({@code DSCP << 2 | ECN}). Default 0. */
     public Ipv6Codec setTrafficClass(int trafficClass) {
         header.trafficClass(trafficClass);
         return this;

@@ -55,7 +55,7 @@ public final class Ipv6Repr {
         return this;
     }
 
-    /** The whole traffic class byte (DSCP << 2 | ECN). */
+    /** The whole traffic class byte ({@code DSCP << 2 | ECN}). */
     public Ipv6Repr trafficClass(int trafficClass) {
         this.trafficClass = checkRange("trafficClass", trafficClass, 0xFF);
         return this;

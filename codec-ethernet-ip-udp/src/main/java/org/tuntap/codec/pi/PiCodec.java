@@ -112,13 +112,14 @@ public final class PiCodec extends LayerHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof ByteBuf || msg instanceof PiPacket) {
-            encodeAndWrite(ctx, msg, promise, this::encode);
+            encodeAndWrite(ctx, msg, promise);
         } else {
             ctx.write(msg, promise);
         }
     }
 
-    private Object encode(ChannelHandlerContext ctx, Object msg) {
+    @Override
+    protected Object encode(ChannelHandlerContext ctx, Object msg) {
         int flags;
         int proto;
         ByteBuf packet;
@@ -176,8 +177,9 @@ public final class PiCodec extends LayerHandler {
 
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        if (fields.end() - index < PiHeader.LENGTH || (PiHeader.flags(buf, index) & PiHeader.TUN_PKT_STRIP) != 0) {
-            return -1;
+        if (fields.end() - index < PiHeader.LENGTH || (PiHeader.flags(buf, index) & PiHeader.TUN_PKT_STRIP) != 0
+                || mode == Mode.TUN && PiHeader.proto(buf, index) != EtherType.IPV4) {
+            return -1; // the layered path decides what the protocol means
         }
         return index + PiHeader.LENGTH;
     }

@@ -163,7 +163,7 @@ public final class UdpCodec extends LayerHandler {
             }
         }
         payload = null;
-        encodeAndWrite(ctx, packet, promise, this::encode);
+        encodeAndWrite(ctx, packet, promise);
     }
 
     /** Works out and checks the addresses and payload of an outbound datagram; throws if it cannot be sent. */
@@ -198,7 +198,8 @@ public final class UdpCodec extends LayerHandler {
     }
 
     /** The layered path: the datagram (already routed) as an {@link Ipv4Datagram}. */
-    private Ipv4Datagram encode(ChannelHandlerContext ctx, Object msg) {
+    @Override
+    protected Ipv4Datagram encode(ChannelHandlerContext ctx, Object msg) {
         ByteBuf content = ((DatagramPacket) msg).content();
         ByteBuf segment = Headroom.prepend(ctx.alloc(), content, UdpHeader.LENGTH);
         UdpHeader.set(Headroom.headerBuffer(segment), segment.readerIndex(), source, destination, sourcePort, destinationPort,

@@ -11,6 +11,7 @@ import org.tuntap.codec.ipv4.Ipv4Header;
  */
 public final class UdpHeader {
 
+    /** Bytes in the UDP header. */
     public static final int LENGTH = 8;
     /** Largest payload in one IPv4 packet without options: 65535 - 20 - 8. */
     public static final int MAX_IPV4_PAYLOAD = Ipv4Header.MAX_TOTAL_LENGTH - Ipv4Header.MIN_LENGTH - LENGTH;
@@ -71,10 +72,12 @@ public final class UdpHeader {
         return null;
     }
 
+    /** The source port. */
     public static int sourcePort(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index);
     }
 
+    /** The destination port. */
     public static int destinationPort(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index + 2);
     }

@@ -41,7 +41,7 @@ class RoundTripTest {
             }
             byte[] payload = new byte[size];
             random.nextBytes(payload);
-            Ipv4Repr repr = new Ipv4Repr().source(random.nextInt()).destination(random.nextInt())
+            Ipv4Repr repr = new Ipv4Repr().source(unicastSource()).destination(random.nextInt())
                     .ttl(1 + random.nextInt(255)).identification(random.nextInt(0x10000))
                     .dscp(random.nextInt(64)).dontFragment(random.nextBoolean()).options(options);
             int sourcePort = random.nextInt(0x10000);
@@ -69,6 +69,15 @@ class RoundTripTest {
         }
         assertEquals(0, ip.dropCounters().total() + udp.dropCounters().total());
         assertFalse(channel.finish());
+    }
+
+    /** A random source a host may send from (martians are dropped, see FamilyAndMartianTest). */
+    private int unicastSource() {
+        int source;
+        do {
+            source = random.nextInt();
+        } while (org.tuntap.codec.ipv4.Ipv4Addresses.isMartianSource(source, 0));
+        return source;
     }
 
     @Test

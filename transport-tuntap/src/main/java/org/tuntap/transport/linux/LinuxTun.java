@@ -11,9 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * The native Linux fd layer: {@code /dev/net/tun} through the JDK's Foreign Function & Memory
+ * The native Linux fd layer: {@code /dev/net/tun} through the JDK's Foreign Function &amp; Memory
  * API, readiness through Netty's epoll event loops. Check {@link #isAvailable()} first, as with
  * Netty's {@code Epoll}.
  *
@@ -26,16 +27,24 @@ import java.util.Locale;
  *         .bind(new TunAddress("tun%d")).sync().channel();
  * }</pre>
  *
- * <p>Needs Linux, JDK 22 or newer, native access for this code ({@code --enable-native-access}),
- * Netty's native epoll library on the class path and {@code /dev/net/tun}. The classes that use
- * the FFM API are compiled for Java 22 and only loaded, reflectively, once the runtime is known
- * to be new enough, so this class itself loads and answers on Java 17.
+ * <p>Needs Linux on x86_64 or aarch64, JDK 22 or newer, native access for this code
+ * ({@code --enable-native-access}), Netty's native epoll library on the class path and
+ * {@code /dev/net/tun}. The classes that use the FFM API are compiled for Java 22 (under
+ * {@code META-INF/versions/22} of the multi-release jar) and only loaded, reflectively, once the
+ * runtime is known to be new enough, so this class itself loads and answers on Java 17.
  */
 public final class LinuxTun {
     private static final String IO_SYSTEM_CLASS = "org.tuntap.transport.linux.FfmTunIoSystem";
     private static final String INTERFACES_CLASS = "org.tuntap.transport.linux.FfmInterfaces";
     /** The Java release whose FFM API the native layer is written against. */
     static final int REQUIRED_JAVA = 22;
+    /**
+     * The {@code os.arch} values whose ABI the native layer was checked against: the generic
+     * ioctl encoding of {@code <asm-generic/ioctl.h>}, the generic errno and open-flag numbers,
+     * 64-bit pointers, a 40-byte {@code struct ifreq}, little-endian; and for which Netty
+     * publishes an epoll library (linux-x86_64, linux-aarch_64).
+     */
+    private static final Set<String> SUPPORTED_ARCHITECTURES = Set.of("amd64", "x86_64", "aarch64");
 
     private static final Throwable UNAVAILABILITY_CAUSE;
     private static final TunIoSystem IO_SYSTEM;
@@ -82,7 +91,12 @@ public final class LinuxTun {
         }
     }
 
-    /** Why the native layer cannot be used here, or null when it can. */
+    /**
+     * Why the native layer cannot be used here, or null when it can.
+     *
+     * @return the first problem found (not Linux, an unsupported architecture, a JDK older than
+     *         22, native access not enabled, Netty's epoll missing, no {@code /dev/net/tun}), or null
+     */
     public static Throwable unavailabilityCause() {
         return UNAVAILABILITY_CAUSE;
     }
@@ -115,6 +129,10 @@ public final class LinuxTun {
         if (!os.toLowerCase(Locale.ROOT).startsWith("linux")) {
             return new UnsupportedOperationException("TUN/TAP via /dev/net/tun needs Linux, not " + os);
         }
+        Throwable architecture = architectureProblem(System.getProperty("os.arch", ""));
+        if (architecture != null) {
+            return architecture;
+        }
         int feature = Runtime.version().feature();
         if (feature < REQUIRED_JAVA) {
             return new UnsupportedOperationException("the native TUN/TAP layer needs JDK " + REQUIRED_JAVA
@@ -146,6 +164,20 @@ public final class LinuxTun {
                     + " (user " + System.getProperty("user.name") + ")");
         }
         return null;
+    }
+
+    /**
+     * Null for an architecture the native layer's numbers and layouts are right on, else the
+     * reason naming {@code arch}: on others (32-bit, big-endian, or with their own ioctl or errno
+     * numbers such as mips, powerpc, sparc) the same bytes would mean something else.
+     */
+    static Throwable architectureProblem(String arch) {
+        if (SUPPORTED_ARCHITECTURES.contains(arch)) {
+            return null;
+        }
+        return new UnsupportedOperationException("the native TUN/TAP layer supports Linux on x86_64 (amd64)"
+                + " and aarch64; this JVM runs on " + (arch.isEmpty() ? "an unknown architecture" : arch)
+                + ", whose ioctl numbers and structure layouts it has not been checked against");
     }
 
     private static Object instantiate(String className) throws ReflectiveOperationException {

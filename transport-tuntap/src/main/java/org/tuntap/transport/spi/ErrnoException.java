@@ -11,13 +11,28 @@ import java.io.IOException;
 public class ErrnoException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The failed operation, such as {@code "read"}. */
     private final String operation;
+    /** The Linux errno. */
     private final int errno;
 
+    /**
+     * A failure with the message "{@code operation} failed: {@code ENAME}".
+     *
+     * @param operation what failed, such as {@code "read"} or {@code "ioctl(TUNSETIFF)"}
+     * @param errno the Linux errno, see {@link Errno}
+     */
     public ErrnoException(String operation, int errno) {
         this(operation, errno, null);
     }
 
+    /**
+     * A failure with a detail appended to the message in parentheses.
+     *
+     * @param operation what failed, such as {@code "read"} or {@code "ioctl(TUNSETIFF)"}
+     * @param errno the Linux errno, see {@link Errno}
+     * @param detail more about the failure, or null
+     */
     public ErrnoException(String operation, int errno, String detail) {
         super(message(operation, errno, detail));
         this.operation = operation;

@@ -14,6 +14,7 @@ import java.util.Objects;
 public abstract class ForwardingIoHandle implements IoHandle {
     private final IoHandle target;
 
+    /** @param target the handle every call goes to (the channel's unsafe) */
     protected ForwardingIoHandle(IoHandle target) {
         this.target = Objects.requireNonNull(target, "target");
     }

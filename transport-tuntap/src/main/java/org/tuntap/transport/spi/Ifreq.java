@@ -18,6 +18,7 @@ public final class Ifreq {
     public static final int NAME_SIZE = 16;
     /** The longest interface name: {@code IFNAMSIZ - 1}. */
     public static final int MAX_NAME_LENGTH = NAME_SIZE - 1;
+    /** Where the {@code short} of flags ({@code ifr_flags}) starts. */
     public static final int FLAGS_OFFSET = 16;
 
     private Ifreq() {

@@ -5,8 +5,11 @@ package org.tuntap.transport.spi;
  * {@code MemoryIOSystem}); each fd layer maps them to its platform's.
  */
 public final class OpenFlags {
+    /** Open for reading and writing. */
     public static final int O_RDWR = 1;
+    /** Non-blocking: reads and writes that would wait fail with {@link Errno#EAGAIN}. */
     public static final int O_NONBLOCK = 2;
+    /** Close the fd in child processes at {@code exec}. */
     public static final int O_CLOEXEC = 4;
 
     /** What a TUN port opens {@code /dev/net/tun} with. */

@@ -21,7 +21,8 @@ import static org.tuntap.transport.spi.TunIoctl.IFF_TUN;
  * -Dmdep.outputFile=target/test-classpath.txt -Dmdep.includeScope=test} at the root):
  * <pre>
  * unshare --net -- sh -c 'ip link set lo up; java --enable-native-access=ALL-UNNAMED \
- *     -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" org.tuntap.transport.linux.NativeReadWriteBenchmark'
+ *     -cp "target/test-classes:target/classes:target/classes/META-INF/versions/22:$(cat target/test-classpath.txt)" \
+ *     org.tuntap.transport.linux.NativeReadWriteBenchmark'
  * </pre>
  * It compares this project's FFM downcalls ({@link LinuxTun#ioSystem()}) with Netty's JNI
  * ({@link FileDescriptor#readAddress}/{@link FileDescriptor#writeAddress}) on the same fd and
