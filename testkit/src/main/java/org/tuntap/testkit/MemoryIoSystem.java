@@ -41,8 +41,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *     fail with EPERM before anything else, as for an unprivileged process.</li>
  * <li>{@code open} of an unregistered path fails with ENOSYS; an fd that is not open gives EBADF.</li>
  * <li>{@code ioctl} checks permission (EPERM), then the fd (EBADF), then that the request is
- *     {@code TUNSETIFF} or {@code TUNGETIFF} (else EINVAL, for both overloads); {@link Tunnel#ioctl}
- *     does the rest.</li>
+ *     {@code TUNSETIFF} or {@code TUNGETIFF} (else, for both overloads, EBADFD on a tunnel before
+ *     its TUNSETIFF and EINVAL after, as the kernel answers); {@link Tunnel#ioctl} does the rest.</li>
  * <li>{@code addFlags} (fcntl) records {@code O_NONBLOCK}/{@code O_CLOEXEC} on the file, for a
  *     channel adopting a tunnel the test opened.</li>
  * </ul>
@@ -138,7 +138,7 @@ public final class MemoryIoSystem implements TunIoSystem {
         checkPermission(IOCTL_PERMISSION, operation);
         MemoryFile file = file(fd, operation);
         if (request != TunIoctl.TUNSETIFF && request != TunIoctl.TUNGETIFF) {
-            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF and TUNGETIFF are supported in memory");
+            throw unsupportedRequest(file, operation, "only TUNSETIFF and TUNGETIFF are supported in memory");
         }
         file.ioctl(request, argument);
     }
@@ -149,15 +149,25 @@ public final class MemoryIoSystem implements TunIoSystem {
         file(fd, "fcntl").addFlags(flags);
     }
 
-    /** Checks permission and fd like the pointer overload, then fails with EINVAL: no value ioctl is modelled. */
+    /** Checks permission and fd like the pointer overload, then fails as it does: no value ioctl is modelled. */
     @Override
     public int ioctl(int fd, long request, long value) throws ErrnoException {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         checkPermission(IOCTL_PERMISSION, operation);
-        file(fd, operation);
-        throw new ErrnoException(operation, Errno.EINVAL, request == TunIoctl.TUNSETIFF
-                ? "TUNSETIFF takes an ifreq, not a value"
-                : "only TUNSETIFF is supported in memory");
+        MemoryFile file = file(fd, operation);
+        if (request == TunIoctl.TUNSETIFF) {
+            throw new ErrnoException(operation, Errno.EINVAL, "TUNSETIFF takes an ifreq, not a value");
+        }
+        throw unsupportedRequest(file, operation, "only TUNSETIFF is supported in memory");
+    }
+
+    /** EBADFD on a tunnel not yet attached (the kernel's answer to any request then), else EINVAL. */
+    private static ErrnoException unsupportedRequest(MemoryFile file, String operation, String detail)
+            throws ErrnoException {
+        if (file instanceof Tunnel) {
+            return ((Tunnel) file).unsupportedRequest(operation);
+        }
+        return new ErrnoException(operation, Errno.EINVAL, detail);
     }
 
     @Override

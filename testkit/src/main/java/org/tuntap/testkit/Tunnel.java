@@ -14,6 +14,8 @@ import org.tuntap.transport.spi.Ifreq;
 import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoctl;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,9 +37,10 @@ import java.util.function.Supplier;
  * kernel's: one packet per call, a 4-byte PI header unless {@link TunIoctl#IFF_NO_PI}, a
  * truncated read marked {@link TunIoctl#TUN_PKT_STRIP} with the rest of the packet lost.
  *
- * <p><b>Blocking:</b> a tunnel opened without {@link OpenFlags#O_NONBLOCK} refuses to wait: a
- * read of an empty read buffer (or a write over the {@link #setWriteCapacity write capacity})
- * fails at once with {@code EAGAIN} and a detail saying blocking I/O is not supported in memory.
+ * <p><b>Blocking:</b> a tunnel opened without {@link OpenFlags#O_NONBLOCK} cannot wait: a read
+ * of an empty read buffer (or a write over the {@link #setWriteCapacity write capacity}) throws
+ * {@link IllegalStateException} saying so. Not EAGAIN, which every reader takes for "nothing
+ * yet": a tunnel opened blocking by mistake would look silently empty.
  *
  * <p><b>Threads:</b> every method is safe to call from any thread (the test thread queues packets
  * while an event loop reads). State sits behind one lock; the readiness listener runs after the
@@ -68,7 +71,8 @@ public final class Tunnel implements MemoryFile {
             TunIoctl.IFF_NO_PI | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NAPI | TunIoctl.IFF_VNET_HDR;
     /** {@code <linux/if_tun.h>}: TUNGETIFF's "no socket filter attached", the same bit as IFF_NO_PI. */
     private static final int IFF_NOFILTER = 0x1000;
-    private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
+    private static final String NOT_IN_MEMORY = " on a blocking fd would wait forever: the in-memory tunnel"
+            + " supports only non-blocking fds (open with OpenFlags.O_NONBLOCK, as OpenFlags.TUN_PORT does)";
 
     private final MemoryIoSystem system;
     private volatile int openFlags; // O_NONBLOCK and O_CLOEXEC may be added later (addFlags)
@@ -494,8 +498,8 @@ public final class Tunnel implements MemoryFile {
      *
      * @throws ErrnoException EBADF after close; EBADFD before {@code TUNSETIFF}; EINVAL for a
      *     {@code limit} below 1; a {@linkplain #failNextRead one-shot failure} first; when
-     *     nothing is queued, EAGAIN or what {@link #setEmptyReadError} chose (blocking tunnels:
-     *     EAGAIN, see the class comment)
+     *     nothing is queued, EAGAIN or what {@link #setEmptyReadError} chose
+     * @throws IllegalStateException when nothing is queued on a blocking tunnel (see the class comment)
      */
     @Override
     public int read(ByteBuf destination, int limit) throws ErrnoException {
@@ -515,7 +519,7 @@ public final class Tunnel implements MemoryFile {
                 mode = tunnelMode;
                 if (packet == null) {
                     if (blocking()) {
-                        throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+                        throw new IllegalStateException("a read of an empty tunnel" + NOT_IN_MEMORY);
                     }
                     emptyFailure = emptyReadFailure;
                     emptyErrno = emptyReadErrno;
@@ -564,8 +568,11 @@ public final class Tunnel implements MemoryFile {
      * the device; as in the kernel the device features ({@code IFF_NO_PI}, ...) of the last
      * TUNSETIFF then apply to every queue.
      *
-     * @throws ErrnoException EINVAL for another request, a short argument, a name that is not
-     *     NUL-terminated within 16 bytes or that the kernel refuses, flags with neither
+     * <p>A name that fills all 16 bytes of its field is cut to 15, as the kernel does.
+     *
+     * @throws ErrnoException EBADFD for another request before {@code TUNSETIFF}, EINVAL after
+     *     it; EINVAL for a short argument, a name the kernel refuses (or that is not UTF-8
+     *     once cut to 15 bytes), flags with neither
      *     {@code IFF_TUN} nor {@code IFF_TAP}, {@code IFF_VNET_HDR} (not modelled in memory), or,
      *     for a name in use, the other device type or a different {@code IFF_MULTI_QUEUE};
      *     EBUSY for a name in use without {@code IFF_MULTI_QUEUE} or with
@@ -580,7 +587,7 @@ public final class Tunnel implements MemoryFile {
             return;
         }
         if (request != TunIoctl.TUNSETIFF) {
-            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF and TUNGETIFF are supported in memory");
+            throw unsupportedRequest(operation);
         }
         if (argument == null || argument.length < Ifreq.SIZE) {
             throw new ErrnoException(operation, Errno.EINVAL, "ifreq argument of "
@@ -640,6 +647,21 @@ public final class Tunnel implements MemoryFile {
             checkOpen("fcntl");
             openFlags |= flags & (OpenFlags.O_NONBLOCK | OpenFlags.O_CLOEXEC);
         }
+    }
+
+    /**
+     * The kernel's answer to a request other than {@code TUNSETIFF} and {@code TUNGETIFF} (none
+     * is modelled here): EBADFD before {@code TUNSETIFF}, as for every request on an unattached
+     * fd, else EINVAL.
+     */
+    ErrnoException unsupportedRequest(String operation) throws ErrnoException {
+        synchronized (lock) {
+            checkOpen(operation);
+            if (!attached) {
+                return new ErrnoException(operation, Errno.EBADFD, "no TUNSETIFF on this fd yet");
+            }
+        }
+        return new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF and TUNGETIFF are supported in memory");
     }
 
     /** Closes the file: later operations fail with EBADF; buffers stay readable for assertions. */
@@ -773,8 +795,10 @@ public final class Tunnel implements MemoryFile {
             }
             checkWellFormed(packet, tunnelMode);
             if (writeBuffer.size() >= writeCapacity) {
-                throw blocking() ? new ErrnoException("write", Errno.EAGAIN, NOT_IN_MEMORY)
-                        : ErrnoException.wouldBlock("write");
+                if (blocking()) {
+                    throw new IllegalStateException("a write to a full tunnel" + NOT_IN_MEMORY);
+                }
+                throw ErrnoException.wouldBlock("write");
             }
             writeBuffer.add(packet);
             writtenCount++;
@@ -912,14 +936,21 @@ public final class Tunnel implements MemoryFile {
         throw (RuntimeException) error;
     }
 
-    private String terminatedName(byte[] ifreq, String operation) throws ErrnoException {
+    /** The requested name; the kernel puts a NUL in the field's last byte, cutting 16 bytes to 15. */
+    private static String terminatedName(byte[] ifreq, String operation) throws ErrnoException {
         for (int i = 0; i < Ifreq.NAME_SIZE; i++) {
             if (ifreq[i] == 0) {
                 return Ifreq.name(ifreq);
             }
         }
-        throw new ErrnoException(operation, Errno.EINVAL, "interface name is not NUL-terminated within "
-                + Ifreq.NAME_SIZE + " bytes (at most " + Ifreq.MAX_NAME_LENGTH + " allowed)");
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .decode(ByteBuffer.wrap(ifreq, 0, Ifreq.MAX_NAME_LENGTH)).toString();
+        } catch (CharacterCodingException e) {
+            // The kernel would take the bytes as they are; names here are Java strings.
+            throw new ErrnoException(operation, Errno.EINVAL, "interface name cut to "
+                    + Ifreq.MAX_NAME_LENGTH + " bytes, as the kernel cuts it, is not valid UTF-8");
+        }
     }
 
     private void checkUsable(String operation) throws ErrnoException {

@@ -56,8 +56,12 @@ import java.util.Objects;
  * packets per readiness event). EAGAIN and EINTR end a read loop quietly; any other read error
  * is fired to {@code exceptionCaught} and closes the channel. Writes retry EINTR, wait for
  * writability on EAGAIN (the packet stays queued and counts against the write-buffer water
- * marks), and fail the write's promise on other errors; an error that means the device is gone
- * (EBADFD, EBADF, EIO, ENODEV, ENXIO) also closes the channel. {@link #counters()} counts all of it.
+ * marks), and fail the write's promise on other errors. EIO on a write means the link is down
+ * ({@code ip link set DEV down}; the device still exists): the packet is dropped, counted in
+ * {@link #droppedWrites()}, its promise fails, and the channel stays open, so traffic resumes
+ * when the link comes back up. An error that means the device is gone (EBADFD after
+ * {@code ip link del}, EBADF, ENODEV, ENXIO) closes the channel. {@link #counters()} counts all
+ * of it.
  *
  * <p><b>Adopting an fd opened elsewhere</b> (a privileged helper opened and configured the
  * device and passed the fd over a Unix socket, say): {@link #TunChannel(TunIoSystem, int)} or,
@@ -188,6 +192,15 @@ public final class TunChannel extends AbstractChannel {
         return counters;
     }
 
+    /**
+     * Packets the device refused while the channel stayed open (the link down, a packet the
+     * kernel rejects): each one's write promise failed with the {@link ErrnoException}.
+     * Readable from any thread. The same as {@code counters().writesDropped()}.
+     */
+    public long droppedWrites() {
+        return counters.writesDropped();
+    }
+
     @Override
     public TunChannelConfig config() {
         return config;
@@ -295,7 +308,7 @@ public final class TunChannel extends AbstractChannel {
             byte[] ifreq = Ifreq.encode(name, config.ifreqFlags());
             io.ioctl(newFd, TunIoctl.TUNSETIFF, ifreq);
             applyDeviceSettings(newFd);
-            localAddress = new TunAddress(Ifreq.name(ifreq));
+            localAddress = new TunAddress(Ifreq.name(ifreq), config.getMode());
         } catch (Throwable t) {
             closeQuietly(newFd);
             if (t instanceof ErrnoException) {
@@ -423,25 +436,30 @@ public final class TunChannel extends AbstractChannel {
                 }
                 counters.writeFailed(e.errno());
                 in.remove(e); // this packet failed
-                if (isDeviceGone(e)) {
-                    // Every later write would fail the same way (and with auto-read off no read
-                    // would notice): report it once and close, as the read loop does.
-                    pipeline().fireExceptionCaught(e);
-                    unsafe().close(voidPromise());
-                    return;
+                if (!isDeviceGone(e)) {
+                    counters.writeDropped(); // link down (EIO) or a refused packet: keep going
+                    continue;
                 }
+                // Every later write would fail the same way (and with auto-read off no read
+                // would notice): report it once and close, as the read loop does.
+                pipeline().fireExceptionCaught(e);
+                unsafe().close(voidPromise());
+                return;
             }
         }
         // Budget spent with packets left: let other channels on the loop run, then continue.
         eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
     }
 
-    /** Errnos after which the fd is of no more use: the device was deleted or the fd is bad. */
+    /**
+     * Errnos after which the fd is of no more use: the device was deleted (EBADFD, for reads and
+     * writes alike) or the fd is bad. Not EIO: the kernel gives it to a write while the link is
+     * down, and the device works again once it is up.
+     */
     private static boolean isDeviceGone(ErrnoException e) {
         switch (e.errno()) {
             case Errno.EBADFD:
             case Errno.EBADF:
-            case Errno.EIO:
             case Errno.ENODEV:
             case Errno.ENXIO:
                 return true;

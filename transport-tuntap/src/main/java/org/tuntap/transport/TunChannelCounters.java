@@ -66,7 +66,11 @@ public final class TunChannelCounters {
         return (long) BYTES_WRITTEN.getAcquire(this);
     }
 
-    /** Packets the channel gave up on because their write failed (the write's promise failed). */
+    /**
+     * Packets the device refused while the channel stayed open (the link down, a packet the
+     * kernel rejects): the write's promise failed and the channel went on. A write that finds the
+     * device gone closes the channel instead and is counted only among the write errors.
+     */
     public long writesDropped() {
         return (long) WRITES_DROPPED.getAcquire(this);
     }
@@ -136,9 +140,13 @@ public final class TunChannelCounters {
         readErrors.incrementAndGet(slot(errno));
     }
 
-    /** A write failed with {@code errno} and its packet was dropped. */
+    /** A write failed with {@code errno}. */
     void writeFailed(int errno) {
         writeErrors.incrementAndGet(slot(errno));
+    }
+
+    /** The failed write's packet was dropped and the channel goes on. */
+    void writeDropped() {
         WRITES_DROPPED.setRelease(this, writesDropped + 1);
     }
 
