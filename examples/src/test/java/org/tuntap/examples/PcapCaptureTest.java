@@ -38,7 +38,8 @@ class PcapCaptureTest {
                     ? new String[] {"memory", "--mode", mode, "--pi", "--pcap", pcap.toString()}
                     : new String[] {"memory", "--mode", mode, "--pcap", pcap.toString()};
             ByteArrayOutputStream output = new ByteArrayOutputStream();
-            int status = UdpEchoApp.runInMemory(EchoOptions.parse(args), new PrintStream(output, true, StandardCharsets.UTF_8));
+            PrintStream printed = new PrintStream(output, true, StandardCharsets.UTF_8);
+            int status = UdpEchoApp.runInMemory(EchoOptions.parse(args), printed, printed);
             assertEquals(0, status, output.toString(StandardCharsets.UTF_8));
             long after = System.currentTimeMillis() * 1000 + 1000;
 
