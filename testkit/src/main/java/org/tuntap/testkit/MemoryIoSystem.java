@@ -40,7 +40,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *     fail with EPERM before anything else, as for an unprivileged process.</li>
  * <li>{@code open} of an unregistered path fails with ENOSYS; an fd that is not open gives EBADF.</li>
  * <li>{@code ioctl} checks permission (EPERM), then the fd (EBADF), then that the request is
- *     {@code TUNSETIFF} (else EINVAL, for both overloads); {@link Tunnel#ioctl} does the rest.</li>
+ *     {@code TUNSETIFF}, {@code TUNGETFEATURES}, {@code TUNSETVNETHDRSZ} or (value overload)
+ *     {@code TUNSETOFFLOAD} (else EINVAL); {@link Tunnel#ioctl} does the rest.</li>
  * </ul>
  *
  * <p>Thread-safe: the fd table sits behind one lock, and each file guards its own state.
@@ -59,7 +60,12 @@ public final class MemoryIoSystem implements TunIoSystem {
      */
     public static final InetSocketAddress SEND_UDP_SOURCE = new InetSocketAddress(documentationAddress(), 21345);
 
+    /** Every {@code TUN_F_*} bit {@link TunIoctl} names: what Linux 6.2+ knows. */
+    public static final int ALL_OFFLOAD_FLAGS = TunIoctl.TUN_F_CSUM | TunIoctl.TUN_F_TSO4 | TunIoctl.TUN_F_TSO6
+            | TunIoctl.TUN_F_TSO_ECN | TunIoctl.TUN_F_USO4 | TunIoctl.TUN_F_USO6;
+
     private final Set<String> permissions = ConcurrentHashMap.newKeySet();
+    private volatile int supportedOffloadFlags = ALL_OFFLOAD_FLAGS;
     private final TunReadiness readiness;
     private final Object lock = new Object();
 
@@ -133,21 +139,45 @@ public final class MemoryIoSystem implements TunIoSystem {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         checkPermission(IOCTL_PERMISSION, operation);
         MemoryFile file = file(fd, operation);
-        if (request != TunIoctl.TUNSETIFF) {
-            throw new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF is supported in memory");
+        if (request != TunIoctl.TUNSETIFF && request != TunIoctl.TUNGETFEATURES
+                && request != TunIoctl.TUNSETVNETHDRSZ) {
+            throw new ErrnoException(operation, Errno.EINVAL,
+                    "only TUNSETIFF, TUNGETFEATURES and TUNSETVNETHDRSZ are supported in memory");
         }
         file.ioctl(request, argument);
     }
 
-    /** Checks permission and fd like the pointer overload, then fails with EINVAL: no value ioctl is modelled. */
+    /**
+     * Checks permission and fd like the pointer overload; {@code TUNSETOFFLOAD} goes to the file
+     * ({@link Tunnel#ioctl(long, long)}), every other value ioctl fails with EINVAL.
+     */
     @Override
     public int ioctl(int fd, long request, long value) throws ErrnoException {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         checkPermission(IOCTL_PERMISSION, operation);
-        file(fd, operation);
+        MemoryFile file = file(fd, operation);
+        if (request == TunIoctl.TUNSETOFFLOAD) {
+            return file.ioctl(request, value);
+        }
         throw new ErrnoException(operation, Errno.EINVAL, request == TunIoctl.TUNSETIFF
                 ? "TUNSETIFF takes an ifreq, not a value"
-                : "only TUNSETIFF is supported in memory");
+                : "only TUNSETOFFLOAD is supported in memory among value ioctls");
+    }
+
+    /**
+     * The {@code TUN_F_*} offload bits this "kernel" knows; {@code TUNSETOFFLOAD} with any other
+     * bit fails with EINVAL. Default: every bit {@link TunIoctl} names (a Linux 6.2+ kernel).
+     */
+    public int supportedOffloadFlags() {
+        return supportedOffloadFlags;
+    }
+
+    /**
+     * Makes this "kernel" know only {@code flags} among the {@code TUN_F_*} bits, for tests of
+     * the fallback: {@code ALL_OFFLOAD_FLAGS & ~(TUN_F_USO4 | TUN_F_USO6)} is a kernel before 6.2.
+     */
+    public void setSupportedOffloadFlags(int flags) {
+        supportedOffloadFlags = flags;
     }
 
     @Override
