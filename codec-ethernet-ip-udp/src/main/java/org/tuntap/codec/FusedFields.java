@@ -25,6 +25,10 @@ public final class FusedFields {
         return end;
     }
 
+    /**
+     * Sets {@link #end()}: the stack starts it at the packet's writer index; a layer that knows its
+     * own length (IPv4, UDP) lowers it.
+     */
     public void end(int end) {
         this.end = end;
     }
@@ -34,6 +38,7 @@ public final class FusedFields {
         return etherType;
     }
 
+    /** Sets {@link #etherType()}. */
     public void etherType(int etherType) {
         this.etherType = etherType;
     }
@@ -43,6 +48,7 @@ public final class FusedFields {
         return sourceMac;
     }
 
+    /** Sets {@link #sourceMac()}. */
     public void sourceMac(long sourceMac) {
         this.sourceMac = sourceMac;
     }
@@ -52,6 +58,7 @@ public final class FusedFields {
         return destinationMac;
     }
 
+    /** Sets {@link #destinationMac()}. */
     public void destinationMac(long destinationMac) {
         this.destinationMac = destinationMac;
     }
@@ -61,6 +68,7 @@ public final class FusedFields {
         return source;
     }
 
+    /** Sets {@link #source()}. */
     public void source(int source) {
         this.source = source;
     }
@@ -70,6 +78,7 @@ public final class FusedFields {
         return destination;
     }
 
+    /** Sets {@link #destination()}. */
     public void destination(int destination) {
         this.destination = destination;
     }
@@ -79,6 +88,7 @@ public final class FusedFields {
         return protocol;
     }
 
+    /** Sets {@link #protocol()}. */
     public void protocol(int protocol) {
         this.protocol = protocol;
     }
@@ -88,6 +98,7 @@ public final class FusedFields {
         return transportLength;
     }
 
+    /** Sets {@link #transportLength()}. */
     public void transportLength(int transportLength) {
         this.transportLength = transportLength;
     }

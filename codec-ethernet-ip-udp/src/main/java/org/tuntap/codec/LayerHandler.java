@@ -34,9 +34,14 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     FusedStack stack;
     boolean stackKnown;
 
+    /** For this module's layers; a subclass elsewhere keeps the hooks' defaults and does not fuse. */
     protected LayerHandler() {
     }
 
+    /**
+     * At the bottom of a fused stack, takes a read {@link ByteBuf} through the whole stack when
+     * every layer accepts it; anything else goes to {@link #read}.
+     */
     @Override
     public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
         if (msg instanceof ByteBuf packet) {
@@ -51,23 +56,27 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     /** The layered path: handle one inbound message (pass it on, or consume and release it). */
     protected abstract void read(ChannelHandlerContext ctx, Object msg) throws Exception;
 
+    /** Forgets the stack, so the next read batch looks the pipeline up again. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         stackKnown = false; // the pipeline may have changed: look again at the next batch
         ctx.fireChannelReadComplete();
     }
 
+    /** Forgets the stack, so the next writes look the pipeline up again. */
     @Override
     public void flush(ChannelHandlerContext ctx) throws Exception {
         stackKnown = false;
         ctx.flush();
     }
 
+    /** Forgets the stack: the pipeline has changed. */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         stackKnown = false;
     }
 
+    /** Forgets the stack: this handler is no longer part of it. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         stackKnown = false;

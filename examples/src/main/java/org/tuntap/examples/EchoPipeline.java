@@ -1,8 +1,10 @@
 package org.tuntap.examples;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.pcap.PcapWriteHandler;
+import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.arp.ArpHandler;
 import org.tuntap.codec.ethernet.EthernetCodec;
 import org.tuntap.codec.ethernet.MacAddress;
@@ -15,53 +17,70 @@ import org.tuntap.transport.TunMode;
 import java.io.OutputStream;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
 
 /**
  * The echo's pipeline, the part a user copies:
  * <pre>
- * TUN: TunChannel → [PI] → IPv4 → UDP → [pcap] → echo
- * TAP: TunChannel → [PI] → Ethernet → ARP → IPv4 → UDP → [pcap] → echo
+ * TUN: TunChannel → [PI] → IPv4 → UDP → [pcap] → echo → errors
+ * TAP: TunChannel → [PI] → Ethernet → ARP → IPv4 → UDP → [pcap] → echo → errors
  * </pre>
  * The PI layer is there only when the channel carries packet information; ARP answers for the
- * addresses the echo owns, so the kernel can reach it on a TAP device.
+ * addresses the echo owns, so the kernel can reach it on a TAP device; {@link RateLimitedErrorLog}
+ * takes what goes wrong (replies that cannot be encoded, say) without flooding the log.
  */
 public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     private final UdpEchoHandler echo;
     private final MacAddress mac;
     private final List<Inet4Address> ownAddresses;
     private final OutputStream pcap;
+    private final RateLimitedErrorLog errors;
 
-    private Ipv4Codec ipv4;
-    private UdpCodec udp;
+    /** Each layer's drop counters by name, in pipeline order, once the channel is set up. */
+    private volatile Map<String, DropCounters> drops = Map.of();
+
+    /** The pipeline with its errors printed to {@code System.err}, at most once per interval. */
+    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<Inet4Address> ownAddresses, OutputStream pcap) {
+        this(echo, mac, ownAddresses, pcap, new RateLimitedErrorLog(System.err));
+    }
 
     /**
      * @param mac          the echo's MAC address (TAP only)
      * @param ownAddresses the addresses the echo answers ARP for (TAP only)
      * @param pcap         where to write a capture of the datagrams, or null
+     * @param errors       the pipeline's last handler
      */
-    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<Inet4Address> ownAddresses, OutputStream pcap) {
+    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<Inet4Address> ownAddresses, OutputStream pcap,
+                        RateLimitedErrorLog errors) {
         this.echo = echo;
         this.mac = mac;
         this.ownAddresses = ownAddresses;
         this.pcap = pcap;
+        this.errors = errors;
     }
 
     @Override
     protected void initChannel(TunChannel channel) {
         ChannelPipeline pipeline = channel.pipeline();
         boolean tap = channel.config().getMode() == TunMode.TAP;
+        Map<String, DropCounters> counters = new LinkedHashMap<>();
         if (channel.config().isPacketInfo()) {
-            pipeline.addLast("pi", tap ? PiCodec.forTap() : PiCodec.forTun());
+            PiCodec pi = tap ? PiCodec.forTap() : PiCodec.forTun();
+            add(pipeline, "pi", pi, "PI", pi.dropCounters(), counters);
         }
         if (tap) {
-            pipeline.addLast("ethernet", new EthernetCodec());
-            pipeline.addLast("arp", new ArpHandler(mac, ownAddresses));
+            EthernetCodec ethernet = new EthernetCodec();
+            add(pipeline, "ethernet", ethernet, "Ethernet", ethernet.dropCounters(), counters);
+            ArpHandler arp = new ArpHandler(mac, ownAddresses);
+            add(pipeline, "arp", arp, "ARP", arp.dropCounters(), counters);
         }
-        ipv4 = new Ipv4Codec();
-        udp = new UdpCodec();
-        pipeline.addLast("ipv4", ipv4);
-        pipeline.addLast("udp", udp);
+        Ipv4Codec ipv4 = new Ipv4Codec();
+        add(pipeline, "ipv4", ipv4, "IPv4", ipv4.dropCounters(), counters);
+        UdpCodec udp = new UdpCodec();
+        add(pipeline, "udp", udp, "UDP", udp.dropCounters(), counters);
         if (pcap != null) {
             // Netty's own capture writer, at the datagram layer: it frames each DatagramPacket in
             // made-up Ethernet/IPv4/UDP headers with the packet's real addresses and ports.
@@ -69,15 +88,26 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
             pipeline.addLast("pcap", PcapWriteHandler.builder().forceUdpChannel(unknown, unknown).build(pcap));
         }
         pipeline.addLast("echo", echo);
+        pipeline.addLast("errors", errors);
+        drops = counters;
     }
 
-    /** Packets the IPv4 layer dropped (malformed, fragments, ...), once the channel is set up. */
-    public long ipv4Drops() {
-        return ipv4 == null ? 0 : ipv4.dropCounters().total();
+    private static void add(ChannelPipeline pipeline, String name, ChannelHandler handler, String layer,
+                            DropCounters counters, Map<String, DropCounters> all) {
+        pipeline.addLast(name, handler);
+        all.put(layer, counters);
     }
 
-    /** Datagrams the UDP layer dropped (bad length or checksum), once the channel is set up. */
-    public long udpDrops() {
-        return udp == null ? 0 : udp.dropCounters().total();
+    /** Packets a layer dropped (malformed, fragments, ...), by layer name ("IPv4"); 0 if absent. */
+    public long drops(String layer) {
+        DropCounters counters = drops.get(layer);
+        return counters == null ? 0 : counters.total();
+    }
+
+    /** "dropped by IPv4 0, UDP 0": every layer of this pipeline, lowest first. Any thread. */
+    public String describeDrops() {
+        StringJoiner text = new StringJoiner(", ", "dropped by ", "");
+        drops.forEach((layer, counters) -> text.add(layer + " " + counters.total()));
+        return text.toString();
     }
 }

@@ -1,9 +1,12 @@
 package org.tuntap.examples;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.tuntap.codec.ethernet.MacAddress;
 import org.tuntap.testkit.MemoryIoSystem;
 import org.tuntap.testkit.TunnelHarness;
@@ -14,6 +17,8 @@ import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunMode;
 import org.tuntap.transport.linux.LinuxInterfaces;
 import org.tuntap.transport.linux.LinuxTun;
+import org.tuntap.transport.spi.Errno;
+import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunIoctl;
 
 import java.io.FileOutputStream;
@@ -23,8 +28,10 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * A UDP echo over a TUN/TAP device: {@link UdpEchoHandler} (ordinary Netty UDP code) on a
@@ -32,44 +39,89 @@ import java.util.function.LongSupplier;
  *
  * <p>By default it runs over the in-memory tunnel: a client sends a few datagrams into the
  * tunnel as the kernel would, the echo answers, the exchange is printed. With {@code native} it
- * runs on a real device until Ctrl-C. See {@link EchoOptions#USAGE}.
+ * runs on a real device until stopped. See {@link EchoOptions#USAGE}.
+ *
+ * <p>As an operator meets it: a bad option or a device that cannot be set up is one line on
+ * stderr and a non-zero exit ({@link #EXIT_USAGE}, {@link #EXIT_FAILED}), never a stack trace;
+ * {@code --seconds}, SIGTERM and Ctrl-C stop it with the totals printed and status 0 (the JVM
+ * reports 143 for SIGTERM); a device that fails under it (deleted) exits with
+ * {@link #EXIT_FAILED}, so a supervisor restarts it.
  */
 public final class UdpEchoApp {
     static final int ECHO_PORT = 7;
+    static final int EXIT_OK = 0;
+    /** The device failed, could not be set up, or (in memory) a datagram was not echoed. */
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
 
     private UdpEchoApp() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        int status = run(args, System.out, System.err);
+        System.exit(status);
+    }
+
+    /** The whole application, minus {@code System.exit}: returns the exit status. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        setNettyMachineId();
         EchoOptions options;
         try {
             options = EchoOptions.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().isEmpty()) {
-                System.err.println(e.getMessage());
-            }
-            System.err.println(EchoOptions.USAGE);
-            System.exit(2);
-            return;
+            err.println("udp-echo: " + e.getMessage() + " (--help lists the options)");
+            return EXIT_USAGE;
         }
-        int status = options.nativeMode ? runNative(options, System.out) : runInMemory(options, System.out);
-        System.exit(status);
+        if (options.help) {
+            out.println(EchoOptions.USAGE);
+            return EXIT_OK;
+        }
+        try {
+            return options.nativeMode ? runNative(options, out, err) : runInMemory(options, out, err);
+        } catch (IOException e) {
+            err.println("udp-echo: " + e.getMessage());
+            return EXIT_FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("udp-echo: interrupted");
+            return EXIT_FAILED;
+        }
+    }
+
+    /**
+     * Netty names every channel with a machine id taken from a network interface's MAC address;
+     * where it finds none (a network namespace with only {@code lo}, the usual home of this
+     * example) it warns on every start and uses random bytes. Random bytes, given up front
+     * through the property Netty documents, say the same without the warning.
+     */
+    private static void setNettyMachineId() {
+        if (System.getProperty("io.netty.machineId") == null) {
+            byte[] id = new byte[6];
+            ThreadLocalRandom.current().nextBytes(id);
+            id[0] = (byte) ((id[0] & 0xfc) | 0x02); // a locally administered unicast MAC
+            StringBuilder text = new StringBuilder();
+            for (byte b : id) {
+                text.append(text.length() == 0 ? "" : ":").append(String.format("%02x", b & 0xff));
+            }
+            System.setProperty("io.netty.machineId", text.toString());
+        }
     }
 
     /** The echo over the in-memory tunnel; returns the exit status (0: every datagram came back). */
-    static int runInMemory(EchoOptions options, PrintStream out) throws IOException {
+    static int runInMemory(EchoOptions options, PrintStream out, PrintStream err) throws IOException {
         UdpEchoHandler echo = new UdpEchoHandler();
         InetSocketAddress echoAt = new InetSocketAddress(options.echoAddress, ECHO_PORT);
         try (OutputStream pcap = openPcap(options)) {
-            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress), pcap);
+            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress), pcap,
+                    new RateLimitedErrorLog(err));
             TunnelHarness harness = TunnelHarness.builder()
                     .mode(options.mode).packetInfo(options.packetInfo)
                     .handlers(pipeline)
                     .build();
             TunChannel channel = harness.channel();
             MemoryIoSystem system = harness.ioSystem();
-            out.printf("in-memory %s (%s%s): UDP echo at %s%n", channel.localAddress(), options.mode,
-                    options.packetInfo ? ", packet information" : "", format(echoAt));
+            out.printf("in-memory %s%s: UDP echo at %s%n", channel.localAddress(),
+                    options.packetInfo ? " with packet information" : "", format(echoAt));
 
             String[] messages = {"hello, tunnel", "a second datagram", "bye"};
             int answered = 0;
@@ -90,82 +142,162 @@ public final class UdpEchoApp {
                     answered++;
                 }
             }
-            out.printf("%d of %d datagrams echoed; dropped by IPv4 %d, by UDP %d%n", answered, messages.length,
-                    pipeline.ipv4Drops(), pipeline.udpDrops());
+            out.printf("%d of %d datagrams echoed; %s%n", answered, messages.length, pipeline.describeDrops());
             harness.finish();
-            return answered == messages.length ? 0 : 1;
+            return answered == messages.length ? EXIT_OK : EXIT_FAILED;
         }
     }
 
-    /** The echo on a real device, until Ctrl-C or {@code --seconds}; returns the exit status. */
-    static int runNative(EchoOptions options, PrintStream out) throws Exception {
+    /**
+     * The echo on a real device, until {@code --seconds}, a signal, or the device fails; returns
+     * the exit status. The totals are printed however it stops.
+     *
+     * @throws IOException when the device cannot be set up (a one-line message)
+     */
+    static int runNative(EchoOptions options, PrintStream out, PrintStream err)
+            throws IOException, InterruptedException {
         if (!LinuxTun.isAvailable()) {
-            out.println("the native TUN layer is unavailable: " + LinuxTun.unavailabilityCause().getMessage());
-            return 1;
+            throw new IOException("the native TUN layer is unavailable: " + LinuxTun.unavailabilityCause().getMessage());
         }
-        UdpEchoHandler echo = new UdpEchoHandler();
-        PacketSwapEcho swap = new PacketSwapEcho();
-        OutputStream pcap = openPcap(options);
-        EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress), pcap);
-        LongSupplier echoed = options.raw ? swap::echoed : echo::echoed;
-        // One event loop thread: the same kind of loop Netty's epoll sockets run on.
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        StopSignal stop = new StopSignal();
+        Thread hook = stop.shutdownHook();
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            String name = options.name != null ? options.name : options.mode.defaultNameTemplate();
-            TunChannel channel = (TunChannel) new Bootstrap().group(group)
-                    .channelFactory(TunChannel.factory(LinuxTun.ioSystem()))
-                    .option(TunChannelOption.MODE, options.mode)
-                    .option(TunChannelOption.PACKET_INFO, options.packetInfo)
-                    // Room for an MTU-sized packet and its headers, not the 64 KiB default.
-                    .option(TunChannelOption.MAX_PACKET_SIZE, options.mtu + TunIoctl.PI_HEADER_LENGTH + 18)
-                    .handler(options.raw ? swap : pipeline)
-                    .bind(new TunAddress(name)).sync().channel();
-            String device = channel.localAddress().name();
-            if (options.configureAddress) {
-                LinuxInterfaces interfaces = LinuxTun.interfaces();
-                interfaces.setMtu(device, options.mtu);
-                interfaces.setIpv4Address(device, options.address, options.prefixLength);
-                interfaces.setUp(device, true);
-                out.printf("%s (%s): address %s/%d, MTU %d, up%n", device, options.mode,
-                        options.address.getHostAddress(), options.prefixLength, options.mtu);
-            } else {
-                out.printf("%s (%s): attached; address and MTU left as they are%n", device, options.mode);
-            }
-            out.printf("echoing UDP sent through %s (%s)%s%s; Ctrl-C stops%n", device,
-                    options.mode == TunMode.TAP ? "answering ARP for " + options.echoAddress.getHostAddress()
-                            : "any address routed to it",
-                    options.pcap != null ? "; capturing to " + options.pcap : "",
-                    options.raw ? "; raw: packets swapped in place, no codecs" : "");
-
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> channel.close().syncUninterruptibly(), "udp-echo-stop"));
-            long[] last = {0};
-            group.scheduleAtFixedRate(() -> {
-                long now = echoed.getAsLong();
-                if (now != last[0]) {
-                    out.printf("echoed %d datagrams (+%d); dropped by IPv4 %d, by UDP %d%n", now, now - last[0],
-                            pipeline.ipv4Drops(), pipeline.udpDrops());
-                    last[0] = now;
-                }
-            }, 1, 1, TimeUnit.SECONDS);
-            if (options.seconds > 0) {
-                channel.closeFuture().await(options.seconds, TimeUnit.SECONDS);
-                channel.close().sync();
-            } else {
-                channel.closeFuture().sync();
-            }
-            out.printf("stopped: echoed %d datagrams; dropped by IPv4 %d, by UDP %d%n", echoed.getAsLong(),
-                    pipeline.ipv4Drops(), pipeline.udpDrops());
-            return 0;
+            return serveNative(options, out, err, stop);
         } finally {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-            if (pcap != null) {
-                pcap.close();
+            out.flush();
+            err.flush();
+            stop.finished();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running: it returns now that the echo has finished.
             }
+        }
+    }
+
+    private static int serveNative(EchoOptions options, PrintStream out, PrintStream err, StopSignal stop)
+            throws IOException, InterruptedException {
+        String name = options.name != null ? options.name : options.mode.defaultNameTemplate();
+        if (!options.configureAddress) {
+            requireExistingDevice(name, options.mode);
+        }
+        try (OutputStream pcap = openPcap(options)) { // before the device: a bad path changes nothing
+            UdpEchoHandler echo = new UdpEchoHandler();
+            PacketSwapEcho swap = new PacketSwapEcho();
+            RateLimitedErrorLog errors = new RateLimitedErrorLog(err);
+            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress),
+                    pcap, errors);
+            LongSupplier echoed = options.raw ? swap::echoed : echo::echoed;
+            Supplier<String> counters = () -> (options.raw ? "not IPv4/UDP " + swap.ignored() : pipeline.describeDrops())
+                    + "; errors " + errors.errors();
+            // One event loop thread: the same kind of loop Netty's epoll sockets run on.
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            try {
+                TunChannel channel = (TunChannel) new Bootstrap().group(group)
+                        .channelFactory(TunChannel.factory(LinuxTun.ioSystem()))
+                        .option(TunChannelOption.MODE, options.mode)
+                        .option(TunChannelOption.PACKET_INFO, options.packetInfo)
+                        // Room for an MTU-sized packet and its headers, not the 64 KiB default.
+                        .option(TunChannelOption.MAX_PACKET_SIZE, options.mtu + TunIoctl.PI_HEADER_LENGTH + 18)
+                        .handler(options.raw ? rawPipeline(swap, errors) : pipeline)
+                        .bind(new TunAddress(name)).sync().channel();
+                String device = channel.localAddress().name();
+                configure(options, device, out);
+                out.printf("echoing UDP sent through %s (%s)%s%s; Ctrl-C stops%n", device,
+                        options.mode == TunMode.TAP ? "answering ARP for " + options.echoAddress.getHostAddress()
+                                : "any address routed to it",
+                        options.pcap != null ? "; capturing to " + options.pcap : "",
+                        options.raw ? "; raw: packets swapped in place, no codecs" : "");
+
+                channel.closeFuture().addListener(f -> stop.request(StopSignal.Reason.DEVICE_CLOSED));
+                long[] last = {0};
+                ScheduledFuture<?> perSecond = group.scheduleAtFixedRate(() -> {
+                    long now = echoed.getAsLong();
+                    if (now != last[0]) {
+                        out.printf("echoed %d datagrams (+%d); %s%n", now, now - last[0], counters.get());
+                        last[0] = now;
+                    }
+                }, 1, 1, TimeUnit.SECONDS);
+
+                StopSignal.Reason reason = stop.await(options.seconds);
+                perSecond.cancel(false);
+                channel.close().syncUninterruptibly(); // the loop is still running: only we shut it down
+                out.printf("stopped (%s): echoed %d datagrams; %s%n", describe(reason), echoed.getAsLong(),
+                        counters.get());
+                if (reason == StopSignal.Reason.DEVICE_CLOSED) {
+                    Throwable cause = errors.latest();
+                    err.println("udp-echo: device " + device + " failed"
+                            + (cause == null ? "" : ": " + cause.getMessage()));
+                    return EXIT_FAILED;
+                }
+                return EXIT_OK;
+            } finally {
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+        }
+    }
+
+    /** Address, MTU and up, unless {@code --address none}. */
+    private static void configure(EchoOptions options, String device, PrintStream out) throws IOException {
+        if (!options.configureAddress) {
+            out.printf("%s (%s): attached; address and MTU left as they are%n", device, options.mode);
+            return;
+        }
+        LinuxInterfaces interfaces = LinuxTun.interfaces();
+        try {
+            interfaces.setMtu(device, options.mtu);
+            interfaces.setIpv4Address(device, options.address, options.prefixLength);
+            interfaces.setUp(device, true);
+        } catch (ErrnoException e) {
+            throw new IOException("cannot configure " + device + ": " + e.getMessage(), e);
+        }
+        out.printf("%s (%s): address %s/%d, MTU %d, up%n", device, options.mode,
+                options.address.getHostAddress(), options.prefixLength, options.mtu);
+    }
+
+    /** {@code --address none} attaches; binding a name that does not exist would create a device. */
+    private static void requireExistingDevice(String name, TunMode mode) throws IOException {
+        try {
+            LinuxTun.interfaces().index(name);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.ENODEV) {
+                throw new IOException("no device named " + name + ": --address none attaches to an existing"
+                        + " device (create one first: ip tuntap add dev " + name + " mode "
+                        + mode.name().toLowerCase(java.util.Locale.ROOT) + ")", e);
+            }
+            throw new IOException("cannot look up device " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The raw echo, and the same error log at the end as the codec pipeline's. */
+    private static ChannelHandler rawPipeline(PacketSwapEcho swap, RateLimitedErrorLog errors) {
+        return new ChannelInitializer<TunChannel>() {
+            @Override
+            protected void initChannel(TunChannel channel) {
+                channel.pipeline().addLast("swap", swap).addLast("errors", errors);
+            }
+        };
+    }
+
+    private static String describe(StopSignal.Reason reason) {
+        switch (reason) {
+            case TIME_UP: return "time up";
+            case SIGNAL: return "signal";
+            default: return "device closed";
         }
     }
 
     private static OutputStream openPcap(EchoOptions options) throws IOException {
-        return options.pcap == null ? null : new FileOutputStream(options.pcap);
+        if (options.pcap == null) {
+            return null;
+        }
+        try {
+            return new FileOutputStream(options.pcap);
+        } catch (IOException e) {
+            // FileOutputStream says "PATH (reason)".
+            throw new IOException("cannot write the --pcap file: " + e.getMessage(), e);
+        }
     }
 
     private static String format(InetSocketAddress address) {

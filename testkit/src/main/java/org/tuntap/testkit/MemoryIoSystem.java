@@ -41,7 +41,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <li>{@code open} of an unregistered path fails with ENOSYS; an fd that is not open gives EBADF.</li>
  * <li>{@code ioctl} checks permission (EPERM), then the fd (EBADF), then that the request is
  *     {@code TUNSETIFF}, {@code TUNGETFEATURES}, {@code TUNSETVNETHDRSZ} or (value overload)
- *     {@code TUNSETOFFLOAD} (else EINVAL); {@link Tunnel#ioctl} does the rest.</li>
+ *     {@code TUNSETOFFLOAD} (else EBADFD on a tunnel before its TUNSETIFF and EINVAL after, as
+ *     the kernel answers); {@link Tunnel#ioctl} does the rest.</li>
  * </ul>
  *
  * <p>Thread-safe: the fd table sits behind one lock, and each file guards its own state.
@@ -141,7 +142,7 @@ public final class MemoryIoSystem implements TunIoSystem {
         MemoryFile file = file(fd, operation);
         if (request != TunIoctl.TUNSETIFF && request != TunIoctl.TUNGETFEATURES
                 && request != TunIoctl.TUNSETVNETHDRSZ) {
-            throw new ErrnoException(operation, Errno.EINVAL,
+            throw unsupportedRequest(file, operation,
                     "only TUNSETIFF, TUNGETFEATURES and TUNSETVNETHDRSZ are supported in memory");
         }
         file.ioctl(request, argument);
@@ -149,7 +150,7 @@ public final class MemoryIoSystem implements TunIoSystem {
 
     /**
      * Checks permission and fd like the pointer overload; {@code TUNSETOFFLOAD} goes to the file
-     * ({@link Tunnel#ioctl(long, long)}), every other value ioctl fails with EINVAL.
+     * ({@link Tunnel#ioctl(long, long)}), every other value ioctl fails as the pointer overload does.
      */
     @Override
     public int ioctl(int fd, long request, long value) throws ErrnoException {
@@ -159,9 +160,19 @@ public final class MemoryIoSystem implements TunIoSystem {
         if (request == TunIoctl.TUNSETOFFLOAD) {
             return file.ioctl(request, value);
         }
-        throw new ErrnoException(operation, Errno.EINVAL, request == TunIoctl.TUNSETIFF
-                ? "TUNSETIFF takes an ifreq, not a value"
-                : "only TUNSETOFFLOAD is supported in memory among value ioctls");
+        if (request == TunIoctl.TUNSETIFF) {
+            throw new ErrnoException(operation, Errno.EINVAL, "TUNSETIFF takes an ifreq, not a value");
+        }
+        throw unsupportedRequest(file, operation, "only TUNSETOFFLOAD is supported in memory among value ioctls");
+    }
+
+    /** EBADFD on a tunnel not yet attached (the kernel's answer to any request then), else EINVAL. */
+    private static ErrnoException unsupportedRequest(MemoryFile file, String operation, String detail)
+            throws ErrnoException {
+        if (file instanceof Tunnel) {
+            return ((Tunnel) file).unsupportedRequest(operation);
+        }
+        return new ErrnoException(operation, Errno.EINVAL, detail);
     }
 
     /**

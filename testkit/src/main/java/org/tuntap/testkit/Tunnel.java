@@ -17,7 +17,7 @@ import org.tuntap.transport.spi.TunIoctl;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -38,9 +38,10 @@ import java.util.function.Supplier;
  * kernel's: one packet per call, a 4-byte PI header unless {@link TunIoctl#IFF_NO_PI}, a
  * truncated read marked {@link TunIoctl#TUN_PKT_STRIP} with the rest of the packet lost.
  *
- * <p><b>Blocking:</b> a tunnel opened without {@link OpenFlags#O_NONBLOCK} refuses to wait: a
- * read of an empty read buffer (or a write over the {@link #setWriteCapacity write capacity})
- * fails at once with {@code EAGAIN} and a detail saying blocking I/O is not supported in memory.
+ * <p><b>Blocking:</b> a tunnel opened without {@link OpenFlags#O_NONBLOCK} cannot wait: a read
+ * of an empty read buffer (or a write over the {@link #setWriteCapacity write capacity}) throws
+ * {@link IllegalStateException} saying so. Not EAGAIN, which every reader takes for "nothing
+ * yet": a tunnel opened blocking by mistake would look silently empty.
  *
  * <p><b>Threads:</b> every method is safe to call from any thread (the test thread queues packets
  * while an event loop reads). State sits behind one lock; the readiness listener runs after the
@@ -69,7 +70,8 @@ public final class Tunnel implements MemoryFile {
     /** The kernel's {@code TUN_FEATURES}, as far as {@link TunIoctl} names them. */
     static final int DEVICE_FEATURES =
             TunIoctl.IFF_NO_PI | TunIoctl.IFF_MULTI_QUEUE | TunIoctl.IFF_NAPI | TunIoctl.IFF_VNET_HDR;
-    private static final String NOT_IN_MEMORY = "blocking I/O is not supported in memory";
+    private static final String NOT_IN_MEMORY = " on a blocking fd would wait forever: the in-memory tunnel"
+            + " supports only non-blocking fds (open with OpenFlags.O_NONBLOCK, as OpenFlags.TUN_PORT does)";
 
     private final MemoryIoSystem system;
     private final int openFlags;
@@ -544,8 +546,8 @@ public final class Tunnel implements MemoryFile {
      *
      * @throws ErrnoException EBADF after close; EBADFD before {@code TUNSETIFF}; EINVAL for a
      *     {@code limit} below 1; a {@linkplain #failNextRead one-shot failure} first; when
-     *     nothing is queued, EAGAIN or what {@link #setEmptyReadError} chose (blocking tunnels:
-     *     EAGAIN, see the class comment)
+     *     nothing is queued, EAGAIN or what {@link #setEmptyReadError} chose
+     * @throws IllegalStateException when nothing is queued on a blocking tunnel (see the class comment)
      */
     @Override
     public int read(ByteBuf destination, int limit) throws ErrnoException {
@@ -567,7 +569,7 @@ public final class Tunnel implements MemoryFile {
                 vnetSize = vnetHeaderSize;
                 if (packet == null) {
                     if (blocking()) {
-                        throw new ErrnoException("read", Errno.EAGAIN, NOT_IN_MEMORY);
+                        throw new IllegalStateException("a read of an empty tunnel" + NOT_IN_MEMORY);
                     }
                     emptyFailure = emptyReadFailure;
                     emptyErrno = emptyReadErrno;
@@ -616,9 +618,11 @@ public final class Tunnel implements MemoryFile {
      * the device; as in the kernel the device features ({@code IFF_NO_PI}, ...) of the last
      * TUNSETIFF then apply to every queue.
      *
-     * @throws ErrnoException EINVAL for another request, a short argument, a name that is not
-     *     NUL-terminated within 16 bytes or that the kernel refuses, flags with neither
-     *     {@code IFF_TUN} nor {@code IFF_TAP}, or,
+     * <p>A name that fills all 16 bytes of its field is cut to 15, as the kernel does.
+     *
+     * @throws ErrnoException EBADFD for another request before {@code TUNSETIFF}, EINVAL after
+     *     it; EINVAL for a short argument, a name the kernel refuses (or that is not UTF-8
+     *     once cut to 15 bytes), flags with neither {@code IFF_TUN} nor {@code IFF_TAP}, or,
      *     for a name in use, the other device type or a different {@code IFF_MULTI_QUEUE};
      *     EBUSY for a name in use without {@code IFF_MULTI_QUEUE} or with
      *     {@code IFF_TUN_EXCL}; EEXIST when already attached; ENFILE when a template has no free
@@ -636,8 +640,7 @@ public final class Tunnel implements MemoryFile {
             return;
         }
         if (request != TunIoctl.TUNSETIFF) {
-            throw new ErrnoException(operation, Errno.EINVAL,
-                    "only TUNSETIFF, TUNGETFEATURES and TUNSETVNETHDRSZ are supported in memory");
+            throw unsupportedRequest(operation);
         }
         if (argument == null || argument.length < Ifreq.SIZE) {
             throw new ErrnoException(operation, Errno.EINVAL, "ifreq argument of "
@@ -673,7 +676,7 @@ public final class Tunnel implements MemoryFile {
     public int ioctl(long request, long value) throws ErrnoException {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         if (request != TunIoctl.TUNSETOFFLOAD) {
-            return MemoryFile.super.ioctl(request, value);
+            throw unsupportedRequest(operation);
         }
         synchronized (lock) {
             checkUsable(operation);
@@ -703,6 +706,21 @@ public final class Tunnel implements MemoryFile {
             offloadFlags = (int) value;
         }
         return 0;
+    }
+
+    /**
+     * The kernel's answer to a request other than {@code TUNSETIFF} (or TUNGETFEATURES, TUNSETVNETHDRSZ, TUNSETOFFLOAD):
+     * EBADFD before {@code TUNSETIFF}, as for every request on an unattached fd, else EINVAL.
+     */
+    ErrnoException unsupportedRequest(String operation) throws ErrnoException {
+        synchronized (lock) {
+            checkOpen(operation);
+            if (!attached) {
+                return new ErrnoException(operation, Errno.EBADFD, "no TUNSETIFF on this fd yet");
+            }
+        }
+        return new ErrnoException(operation, Errno.EINVAL,
+                "only TUNSETIFF, TUNGETFEATURES, TUNSETVNETHDRSZ and TUNSETOFFLOAD are supported in memory");
     }
 
     /** Closes the file: later operations fail with EBADF; buffers stay readable for assertions. */
@@ -880,8 +898,10 @@ public final class Tunnel implements MemoryFile {
             }
             checkWellFormed(packet, tunnelMode, vnetHeaderSize);
             if (writeBuffer.size() >= writeCapacity) {
-                throw blocking() ? new ErrnoException("write", Errno.EAGAIN, NOT_IN_MEMORY)
-                        : ErrnoException.wouldBlock("write");
+                if (blocking()) {
+                    throw new IllegalStateException("a write to a full tunnel" + NOT_IN_MEMORY);
+                }
+                throw ErrnoException.wouldBlock("write");
             }
             writeBuffer.add(packet);
             writtenCount++;
@@ -1069,14 +1089,21 @@ public final class Tunnel implements MemoryFile {
         throw (RuntimeException) error;
     }
 
-    private String terminatedName(byte[] ifreq, String operation) throws ErrnoException {
+    /** The requested name; the kernel puts a NUL in the field's last byte, cutting 16 bytes to 15. */
+    private static String terminatedName(byte[] ifreq, String operation) throws ErrnoException {
         for (int i = 0; i < Ifreq.NAME_SIZE; i++) {
             if (ifreq[i] == 0) {
                 return Ifreq.name(ifreq);
             }
         }
-        throw new ErrnoException(operation, Errno.EINVAL, "interface name is not NUL-terminated within "
-                + Ifreq.NAME_SIZE + " bytes (at most " + Ifreq.MAX_NAME_LENGTH + " allowed)");
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .decode(ByteBuffer.wrap(ifreq, 0, Ifreq.MAX_NAME_LENGTH)).toString();
+        } catch (CharacterCodingException e) {
+            // The kernel would take the bytes as they are; names here are Java strings.
+            throw new ErrnoException(operation, Errno.EINVAL, "interface name cut to "
+                    + Ifreq.MAX_NAME_LENGTH + " bytes, as the kernel cuts it, is not valid UTF-8");
+        }
     }
 
     private void checkUsable(String operation) throws ErrnoException {

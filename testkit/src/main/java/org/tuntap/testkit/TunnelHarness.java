@@ -234,7 +234,7 @@ public final class TunnelHarness implements AutoCloseable {
 
     /**
      * Closes the channel, runs the loop, releases unread inbound messages and takes unread
-     * written packets, then checks that every buffer the channel's allocator handed out was
+     * written packets, terminates the loop (at once: no quiet period), then checks that every buffer the channel's allocator handed out was
      * released.
      *
      * @return whether anything was left unread (inbound messages or written packets)
@@ -253,14 +253,27 @@ public final class TunnelHarness implements AutoCloseable {
             ReferenceCountUtil.release(message);
         }
         tunnel.takeAllWritten();
-        loop.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-        runPendingTasks();
+        terminateLoop();
         int leaked = allocator.unreleased().size();
         if (leaked > 0) {
             throw new AssertionError(leaked + " buffer(s) allocated by " + channel
                     + " or its handlers were never released (refCnt > 0): " + describe(allocator));
         }
         return leftovers;
+    }
+
+    /**
+     * Ends the loop at once. Not {@code shutdownGracefully}: its quiet period is measured on the
+     * loop's clock, which stands still here, so it would sleep 100 ms per run and never end.
+     * {@code shutdown()} skips the quiet period; the channel is closed and its tasks have run.
+     */
+    @SuppressWarnings("deprecation")
+    private void terminateLoop() {
+        loop.shutdown();
+        runPendingTasks();
+        if (!loop.isTerminated()) {
+            throw new IllegalStateException("the harness's event loop did not terminate");
+        }
     }
 
     private static String describe(TrackingAllocator allocator) {

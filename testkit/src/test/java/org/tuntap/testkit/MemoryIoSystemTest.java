@@ -171,14 +171,23 @@ class MemoryIoSystemTest {
                 () -> system.ioctl(MemoryIoSystem.FIRST_FD, 0xDEADBEEFL, new byte[3])));
     }
 
+    /** As the kernel answers (IoctlArgumentsTest checks it): EBADFD before TUNSETIFF, EINVAL after. */
     @Test
-    void ioctlRequestsOtherThanTunsetiffFailWithEinval() throws ErrnoException {
+    void ioctlRequestsOtherThanTunsetiffFailWithEbadfdBeforeAttachingAndEinvalAfter() throws ErrnoException {
         int fd = system.open(TunIoctl.DEVICE_PATH, OpenFlags.TUN_PORT);
+        assertErrno(Errno.EBADFD, assertThrows(ErrnoException.class,
+                () -> system.ioctl(fd, 0xDEADBEEFL, "garbage".getBytes())));
+        assertErrno(Errno.EBADFD, assertThrows(ErrnoException.class,
+                () -> system.ioctl(fd, TunIoctl.TUNGETIFF, new byte[Ifreq.SIZE])));
+        assertErrno(Errno.EBADFD, assertThrows(ErrnoException.class,
+                () -> system.ioctl(fd, TunIoctl.TUNSETPERSIST, 1L)));
+        assertFalse(system.tunnel(fd).isAttached());
+
+        system.ioctl(fd, TunIoctl.TUNSETIFF, Ifreq.encode("tun%d", TUN));
         assertErrno(Errno.EINVAL, assertThrows(ErrnoException.class,
                 () -> system.ioctl(fd, 0xDEADBEEFL, "garbage".getBytes())));
         assertErrno(Errno.EINVAL, assertThrows(ErrnoException.class,
-                () -> system.ioctl(fd, TunIoctl.TUNGETIFF, new byte[Ifreq.SIZE])));
-        assertFalse(system.tunnel(fd).isAttached());
+                () -> system.tunnel(fd).ioctl(0xDEADBEEFL, new byte[Ifreq.SIZE])));
     }
 
     @Test

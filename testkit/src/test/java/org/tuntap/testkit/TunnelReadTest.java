@@ -388,9 +388,10 @@ class TunnelReadTest {
         Tunnel tunnel = system.tunnel(fd);
         assertTrue(tunnel.blocking());
         tunnel.setEmptyReadError(Errno.EINTR); // only for non-blocking reads
-        ErrnoException e = assertThrows(ErrnoException.class, () -> tunnel.read(100));
-        assertEquals(Errno.EAGAIN, e.errno());
-        assertTrue(e.getMessage().contains("not supported in memory"), e.getMessage());
+        // Not EAGAIN, which a reader would take for "nothing yet": the mistake must show.
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> tunnel.read(100));
+        assertTrue(e.getMessage().contains("blocking fd would wait forever"), e.getMessage());
+        assertTrue(e.getMessage().contains("O_NONBLOCK"), e.getMessage());
         tunnel.addToReadBuffer(ipv4(20));
         assertArrayEquals(ipv4(20), system.read(fd, 100), "queued packets are read at once");
     }

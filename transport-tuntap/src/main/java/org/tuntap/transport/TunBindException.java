@@ -17,7 +17,8 @@ public final class TunBindException extends BindException {
     private final int errno;
 
     TunBindException(String device, ErrnoException cause) {
-        super("cannot bind TUN/TAP device '" + device + "': " + cause.getMessage() + advice(cause.errno()));
+        super("cannot bind TUN/TAP device '" + device + "': " + cause.getMessage()
+                + advice(cause.errno(), cause.getMessage()));
         this.errno = cause.errno();
         initCause(cause);
     }
@@ -27,17 +28,21 @@ public final class TunBindException extends BindException {
         return errno;
     }
 
-    private static String advice(int errno) {
+    /** What to do, unless the fd layer's message says it already (the native one does). */
+    private static String advice(int errno, String causeMessage) {
         switch (errno) {
             case Errno.EPERM:
             case Errno.EACCES:
-                return "; the process needs CAP_NET_ADMIN (run as root or grant the capability), "
+                return causeMessage.contains("CAP_NET_ADMIN") ? ""
+                        : "; the process needs CAP_NET_ADMIN (run as root or grant the capability), "
                         + "or attach to a persistent device whose owner/group it matches";
             case Errno.EBUSY:
             case Errno.EEXIST:
-                return "; the device exists already (EXCLUSIVE was asked for, or it is in use with other flags)";
+                return causeMessage.contains("exists") ? ""
+                        : "; the device exists already (EXCLUSIVE was asked for, or it is in use with other flags)";
             case Errno.EINVAL:
-                return "; the kernel rejected the name or flags (bad name, unsupported flag, or an existing "
+                return causeMessage.contains("refused") ? ""
+                        : "; the kernel rejected the name or flags (bad name, unsupported flag, or an existing "
                         + "device of the other mode)";
             case Errno.ENOENT:
             case Errno.ENODEV:

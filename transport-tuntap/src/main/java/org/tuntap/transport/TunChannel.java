@@ -30,6 +30,7 @@ import org.tuntap.transport.spi.TunReadiness;
 
 import java.net.SocketAddress;
 import java.util.Objects;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A Netty channel on a TUN or TAP device: each inbound message is one packet (a {@link ByteBuf}
@@ -59,8 +60,11 @@ import java.util.Objects;
  * packets per readiness event). EAGAIN and EINTR end a read loop quietly; any other read error
  * is fired to {@code exceptionCaught} and closes the channel. Writes retry EINTR, wait for
  * writability on EAGAIN (the packet stays queued and counts against the write-buffer water
- * marks), and fail the write's promise on other errors; an error that means the device is gone
- * (EBADFD, EBADF, EIO, ENODEV, ENXIO) also closes the channel.
+ * marks), and fail the write's promise on other errors. EIO on a write means the link is down
+ * ({@code ip link set DEV down}; the device still exists): the packet is dropped, counted in
+ * {@link #droppedWrites()}, its promise fails, and the channel stays open, so traffic resumes
+ * when the link comes back up. An error that means the device is gone (EBADFD after
+ * {@code ip link del}, EBADF, ENODEV, ENXIO) closes the channel.
  */
 public final class TunChannel extends AbstractChannel {
 
@@ -75,6 +79,7 @@ public final class TunChannel extends AbstractChannel {
     private volatile boolean open = true;
     private volatile int fd = NO_FD;
     private volatile TunAddress localAddress;
+    private final LongAdder droppedWrites = new LongAdder();
 
     // Event-loop state.
     private IoRegistration registration;
@@ -110,6 +115,15 @@ public final class TunChannel extends AbstractChannel {
     /** The device's file descriptor, or -1 before bind and after close. */
     public int fd() {
         return fd;
+    }
+
+    /**
+     * Packets the device refused while the channel stayed open (the link down, a packet the
+     * kernel rejects): each one's write promise failed with the {@link ErrnoException}.
+     * Readable from any thread.
+     */
+    public long droppedWrites() {
+        return droppedWrites.sum();
     }
 
     @Override
@@ -217,7 +231,7 @@ public final class TunChannel extends AbstractChannel {
             if (config.isVnetHdr()) {
                 config.setAppliedOffloads(OffloadNegotiation.apply(io, newFd, Ifreq.name(ifreq), config.getOffloads()));
             }
-            localAddress = new TunAddress(Ifreq.name(ifreq));
+            localAddress = new TunAddress(Ifreq.name(ifreq), config.getMode());
         } catch (Throwable t) {
             closeQuietly(newFd);
             if (t instanceof ErrnoException) {
@@ -343,25 +357,30 @@ public final class TunChannel extends AbstractChannel {
                     return;
                 }
                 in.remove(e); // this packet failed
-                if (isDeviceGone(e)) {
-                    // Every later write would fail the same way (and with auto-read off no read
-                    // would notice): report it once and close, as the read loop does.
-                    pipeline().fireExceptionCaught(e);
-                    unsafe().close(voidPromise());
-                    return;
+                if (!isDeviceGone(e)) {
+                    droppedWrites.increment(); // link down (EIO) or a refused packet: keep going
+                    continue;
                 }
+                // Every later write would fail the same way (and with auto-read off no read
+                // would notice): report it once and close, as the read loop does.
+                pipeline().fireExceptionCaught(e);
+                unsafe().close(voidPromise());
+                return;
             }
         }
         // Budget spent with packets left: let other channels on the loop run, then continue.
         eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
     }
 
-    /** Errnos after which the fd is of no more use: the device was deleted or the fd is bad. */
+    /**
+     * Errnos after which the fd is of no more use: the device was deleted (EBADFD, for reads and
+     * writes alike) or the fd is bad. Not EIO: the kernel gives it to a write while the link is
+     * down, and the device works again once it is up.
+     */
     private static boolean isDeviceGone(ErrnoException e) {
         switch (e.errno()) {
             case Errno.EBADFD:
             case Errno.EBADF:
-            case Errno.EIO:
             case Errno.ENODEV:
             case Errno.ENXIO:
                 return true;

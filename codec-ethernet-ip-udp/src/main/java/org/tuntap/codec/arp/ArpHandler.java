@@ -73,6 +73,8 @@ public final class ArpHandler extends LayerHandler {
     private ScheduledFuture<?> sweeper;
 
     /**
+     * A handler answering for the application's addresses; the neighbour table starts empty.
+     *
      * @param mac          the application's MAC address (unicast)
      * @param ownAddresses the IPv4 addresses the application answers ARP requests for (at least one)
      */
@@ -87,10 +89,12 @@ public final class ArpHandler extends LayerHandler {
         this.ownAddresses = ownAddresses.stream().mapToInt(Ipv4Addresses::toInt).toArray();
     }
 
+    /** The application's MAC address: the source of its frames and the answer to ARP requests. */
     public MacAddress macAddress() {
         return MacAddress.of(mac);
     }
 
+    /** The packets this handler dropped or refused to learn, per reason (readable from any thread). */
     public DropCounters dropCounters() {
         return drops.counters();
     }
@@ -135,12 +139,14 @@ public final class ArpHandler extends LayerHandler {
         return copy;
     }
 
+    /** Starts the neighbour table's sweep on the channel's event loop. */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
         sweeper = ctx.executor().scheduleAtFixedRate(this::sweep, sweepIntervalNanos, sweepIntervalNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** Stops the neighbour table's sweep. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         super.handlerRemoved(ctx);
@@ -160,6 +166,10 @@ public final class ArpHandler extends LayerHandler {
         return !promiscuous && destinationMac != mac && !MacAddress.isMulticast(destinationMac);
     }
 
+    /**
+     * Answers and learns from ARP frames (consumed), learns from IPv4 frames, drops frames for
+     * other hosts; passes the rest on.
+     */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof EthernetFrame frame) {
@@ -220,6 +230,10 @@ public final class ArpHandler extends LayerHandler {
         }
     }
 
+    /**
+     * Sends a written IPv4 {@link ByteBuf} as an {@link EthernetFrame} to its destination's MAC, or
+     * drops it (see above); passes anything else on.
+     */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (!(msg instanceof ByteBuf packet)) {
@@ -297,31 +311,40 @@ public final class ArpHandler extends LayerHandler {
 
     // ---- fused path: IPv4 frames ----
 
+    /** What follows an Ethernet header. */
     @Override
     protected Bytes fusedTakes() {
         return Bytes.ETHERNET_PAYLOAD;
     }
 
+    /** IP packets: ARP adds no header of its own. */
     @Override
     protected Bytes fusedYields() {
         return Bytes.IP_PACKET;
     }
 
+    /** None: IPv4 frames carry no ARP header. */
     @Override
     protected int fusedHeaderLength() {
         return 0;
     }
 
+    /** Accepts IPv4 frames for us (any MAC when promiscuous); ARP frames take the layered path. */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
         return fields.etherType() == EtherType.IPV4 && !isOtherHost(fields.destinationMac()) ? index : -1;
     }
 
+    /** Learns the sender's MAC, as the layered path does from every IPv4 frame. */
     @Override
     protected void fusedAccepted(FusedFields fields) {
         learn(fields.source(), fields.sourceMac());
     }
 
+    /**
+     * Records the destination's MAC, ours and the ethertype; unknown and stale neighbours take the
+     * layered path, which sends the ARP request.
+     */
     @Override
     protected boolean fusedRoute(FusedFields fields) {
         long destinationMac = resolve(fields.destination());

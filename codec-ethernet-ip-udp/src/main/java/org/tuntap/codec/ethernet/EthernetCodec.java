@@ -34,6 +34,7 @@ public final class EthernetCodec extends LayerHandler {
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(EthernetCodec.class));
     private boolean acceptTagged;
 
+    /** A codec that drops VLAN-tagged frames and counts drops quietly. */
     public EthernetCodec() {
     }
 
@@ -43,15 +44,21 @@ public final class EthernetCodec extends LayerHandler {
         return this;
     }
 
+    /** Raise a {@code DecoderException} for every inbound drop (after counting it). Default off. */
     public EthernetCodec setStrict(boolean strict) {
         drops.setStrict(strict);
         return this;
     }
 
+    /** The packets this layer dropped, per reason (readable from any thread). */
     public DropCounters dropCounters() {
         return drops.counters();
     }
 
+    /**
+     * Decodes a frame ({@link ByteBuf} or {@link PiPacket} content) into an {@link EthernetFrame},
+     * or drops it; passes anything else on.
+     */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf || msg instanceof PiPacket)) {
@@ -94,6 +101,7 @@ public final class EthernetCodec extends LayerHandler {
                 frame.retainedSlice(start + headerLength, length - headerLength));
     }
 
+    /** Encodes {@link EthernetFrame}s; passes anything else on. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof EthernetFrame) {
@@ -103,6 +111,7 @@ public final class EthernetCodec extends LayerHandler {
         }
     }
 
+    /** The frame's payload with its header in front, tagged when the frame is (no copy). */
     @Override
     protected ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
         EthernetFrame frame = (EthernetFrame) msg;
@@ -119,21 +128,28 @@ public final class EthernetCodec extends LayerHandler {
 
     // ---- fused path: untagged frames only ----
 
+    /** Ethernet frames. */
     @Override
     protected Bytes fusedTakes() {
         return Bytes.ETHERNET_FRAME;
     }
 
+    /** What follows the Ethernet header. */
     @Override
     protected Bytes fusedYields() {
         return Bytes.ETHERNET_PAYLOAD;
     }
 
+    /** An untagged header's 14 bytes. */
     @Override
     protected int fusedHeaderLength() {
         return EthernetHeader.LENGTH;
     }
 
+    /**
+     * Accepts untagged frames, recording the addresses and ethertype; truncated and tagged ones
+     * take the layered path.
+     */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
         if (EthernetHeader.headerLength(buf, index, fields.end() - index) != EthernetHeader.LENGTH) {
@@ -145,6 +161,7 @@ public final class EthernetCodec extends LayerHandler {
         return index + EthernetHeader.LENGTH;
     }
 
+    /** Writes an untagged header from the fields. */
     @Override
     protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
         EthernetHeader.set(buf, index, fields.destinationMac(), fields.sourceMac(), fields.etherType());

@@ -54,10 +54,12 @@ public final class EthernetFrame extends DefaultByteBufHolder {
                 buf.retainedSlice(start + headerLength, length - headerLength)));
     }
 
+    /** The destination address (see {@link #destinationBits()} to avoid the allocation). */
     public MacAddress destination() {
         return MacAddress.of(destination);
     }
 
+    /** The source address (see {@link #sourceBits()} to avoid the allocation). */
     public MacAddress source() {
         return MacAddress.of(source);
     }
@@ -77,6 +79,7 @@ public final class EthernetFrame extends DefaultByteBufHolder {
         return etherType;
     }
 
+    /** Whether the frame carries a VLAN tag. */
     public boolean isTagged() {
         return vlanTci != EthernetHeader.NO_TAG;
     }
@@ -96,50 +99,59 @@ public final class EthernetFrame extends DefaultByteBufHolder {
         return isTagged() ? EthernetHeader.TAGGED_LENGTH : EthernetHeader.LENGTH;
     }
 
+    /** A frame with the same addresses, ethertype and tag over {@code content}. */
     @Override
     public EthernetFrame replace(ByteBuf content) {
         return new EthernetFrame(destination, source, etherType, vlanTci, content);
     }
 
+    /** A frame like this one over a deep copy of the content. */
     @Override
     public EthernetFrame copy() {
         return replace(content().copy());
     }
 
+    /** A frame like this one over a duplicate of the content (shared bytes, own indices, no new reference). */
     @Override
     public EthernetFrame duplicate() {
         return replace(content().duplicate());
     }
 
+    /** A frame like this one over a retained duplicate of the content (release it). */
     @Override
     public EthernetFrame retainedDuplicate() {
         return replace(content().retainedDuplicate());
     }
 
+    /** Retains the content; returns this. */
     @Override
     public EthernetFrame retain() {
         super.retain();
         return this;
     }
 
+    /** Retains the content {@code increment} times; returns this. */
     @Override
     public EthernetFrame retain(int increment) {
         super.retain(increment);
         return this;
     }
 
+    /** Records this access to the content for the leak detector; returns this. */
     @Override
     public EthernetFrame touch() {
         super.touch();
         return this;
     }
 
+    /** Records this access to the content, with a hint, for the leak detector; returns this. */
     @Override
     public EthernetFrame touch(Object hint) {
         super.touch(hint);
         return this;
     }
 
+    /** Addresses, ethertype, VLAN and payload length, for logs. */
     @Override
     public String toString() {
         return "EthernetFrame(" + source() + " -> " + destination() + ", type=0x" + Integer.toHexString(etherType)

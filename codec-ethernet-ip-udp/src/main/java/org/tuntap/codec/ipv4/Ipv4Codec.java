@@ -42,6 +42,10 @@ public final class Ipv4Codec extends LayerHandler {
     private Ipv6Handling ipv6 = Ipv6Handling.PASS;
     private int nextIdentification;
 
+    /**
+     * A codec with its setters' defaults: checksums both ways, IPv6 passed on, TTL 64, DSCP 0,
+     * DF off, identification from 0, drops counted quietly.
+     */
     public Ipv4Codec() {
     }
 
@@ -87,11 +91,13 @@ public final class Ipv4Codec extends LayerHandler {
         return this;
     }
 
+    /** Raise a {@code DecoderException} for every inbound drop (after counting it). Default off. */
     public Ipv4Codec setStrict(boolean strict) {
         drops.setStrict(strict);
         return this;
     }
 
+    /** The packets this layer dropped, per reason (readable from any thread). */
     public DropCounters dropCounters() {
         return drops.counters();
     }
@@ -103,6 +109,10 @@ public final class Ipv4Codec extends LayerHandler {
         return msg instanceof ByteBuf || msg instanceof PiPacket;
     }
 
+    /**
+     * Decodes IPv4 packets into {@link Ipv4Packet}s or drops them, passes on or drops IPv6 per
+     * {@link #setIpv6Handling}, passes anything else on.
+     */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (!isIpMessage(msg)) {
@@ -165,6 +175,7 @@ public final class Ipv4Codec extends LayerHandler {
         return new Ipv4Packet(buf.retainedSlice(start, Ipv4Header.totalLength(buf, start)));
     }
 
+    /** Encodes {@link Ipv4Datagram}s, sends {@link Ipv4Packet}s as they are; passes anything else on. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet) {
@@ -174,6 +185,10 @@ public final class Ipv4Codec extends LayerHandler {
         }
     }
 
+    /**
+     * An {@link Ipv4Packet}'s content as it is, or the datagram's segment with a header in front
+     * (no copy); over 65535 bytes it fails.
+     */
     @Override
     protected ByteBuf encode(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Ipv4Packet packet) {
@@ -197,21 +212,29 @@ public final class Ipv4Codec extends LayerHandler {
 
     // ---- fused path ----
 
+    /** IP packets. */
     @Override
     protected Bytes fusedTakes() {
         return Bytes.IP_PACKET;
     }
 
+    /** What follows the IPv4 header. */
     @Override
     protected Bytes fusedYields() {
         return Bytes.IPV4_PAYLOAD;
     }
 
+    /** The header it builds: 20 bytes, no options. */
     @Override
     protected int fusedHeaderLength() {
         return header.headerLength();
     }
 
+    /**
+     * Accepts what the layered path would pass as an {@link Ipv4Packet} (valid, unfragmented IPv4
+     * from a source that is not martian), recording addresses and protocol and cutting link padding
+     * off {@code fields.end()}.
+     */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
         int length = fields.end() - index;
@@ -227,6 +250,10 @@ public final class Ipv4Codec extends LayerHandler {
         return index + Ipv4Header.headerLength(buf, index);
     }
 
+    /**
+     * Builds the header from the fields and this codec's settings; the identification counts up as
+     * on the layered path.
+     */
     @Override
     protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
         header.source(fields.source())

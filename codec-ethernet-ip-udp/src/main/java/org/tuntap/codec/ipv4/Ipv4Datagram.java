@@ -28,66 +28,79 @@ public final class Ipv4Datagram extends DefaultByteBufHolder {
         this.protocol = protocol;
     }
 
+    /** The same with the addresses as {@link Inet4Address}es. */
     public Ipv4Datagram(Inet4Address source, Inet4Address destination, int protocol, ByteBuf segment) {
         this(Ipv4Addresses.toInt(source), Ipv4Addresses.toInt(destination), protocol, segment);
     }
 
+    /** The source address as a big-endian int. */
     public int source() {
         return source;
     }
 
+    /** The destination address as a big-endian int. */
     public int destination() {
         return destination;
     }
 
+    /** The IP protocol number of the segment (17 for UDP). */
     public int protocol() {
         return protocol;
     }
 
+    /** A datagram with the same addresses and protocol over {@code content}. */
     @Override
     public Ipv4Datagram replace(ByteBuf content) {
         return new Ipv4Datagram(source, destination, protocol, content);
     }
 
+    /** A datagram like this one over a deep copy of the content. */
     @Override
     public Ipv4Datagram copy() {
         return replace(content().copy());
     }
 
+    /** A datagram like this one over a duplicate of the content (shared bytes, own indices, no new reference). */
     @Override
     public Ipv4Datagram duplicate() {
         return replace(content().duplicate());
     }
 
+    /** A datagram like this one over a retained duplicate of the content (release it). */
     @Override
     public Ipv4Datagram retainedDuplicate() {
         return replace(content().retainedDuplicate());
     }
 
+    /** Retains the content; returns this. */
     @Override
     public Ipv4Datagram retain() {
         super.retain();
         return this;
     }
 
+    /** Retains the content {@code increment} times; returns this. */
     @Override
     public Ipv4Datagram retain(int increment) {
         super.retain(increment);
         return this;
     }
 
+    /** Records this access to the content for the leak detector; returns this. */
     @Override
     public Ipv4Datagram touch() {
         super.touch();
         return this;
     }
 
+    /** Records this access to the content, with a hint, for the leak detector; returns this. */
     @Override
     public Ipv4Datagram touch(Object hint) {
         super.touch(hint);
         return this;
     }
 
+    /** Addresses, protocol and the segment's length, for logs. */
     @Override
     public String toString() {
         return "Ipv4Datagram(" + Ipv4Addresses.toString(source) + " -> " + Ipv4Addresses.toString(destination)

@@ -41,26 +41,32 @@ public final class Ipv4Packet extends DefaultByteBufHolder {
         return content().readerIndex();
     }
 
+    /** The version field: 4 for a checked packet. */
     public int version() {
         return Ipv4Header.version(content(), at());
     }
 
+    /** Header length in bytes, options included (IHL * 4). */
     public int headerLength() {
         return Ipv4Header.headerLength(content(), at());
     }
 
+    /** Differentiated services code point, 0..63. */
     public int dscp() {
         return Ipv4Header.dscp(content(), at());
     }
 
+    /** Explicit congestion notification bits, 0..3. */
     public int ecn() {
         return Ipv4Header.ecn(content(), at());
     }
 
+    /** Header plus payload, in bytes. */
     public int totalLength() {
         return Ipv4Header.totalLength(content(), at());
     }
 
+    /** The identification field, shared by a datagram's fragments. */
     public int identification() {
         return Ipv4Header.identification(content(), at());
     }
@@ -70,10 +76,12 @@ public final class Ipv4Packet extends DefaultByteBufHolder {
         return Ipv4Header.flags(content(), at());
     }
 
+    /** The DF flag: routers must not fragment this packet. */
     public boolean dontFragment() {
         return Ipv4Header.dontFragment(content(), at());
     }
 
+    /** The MF flag: more fragments of this datagram follow. */
     public boolean moreFragments() {
         return Ipv4Header.moreFragments(content(), at());
     }
@@ -83,18 +91,22 @@ public final class Ipv4Packet extends DefaultByteBufHolder {
         return Ipv4Header.fragmentOffset(content(), at());
     }
 
+    /** True for any fragment (MF set or non-zero offset); {@link Ipv4Codec} drops those inbound. */
     public boolean isFragment() {
         return Ipv4Header.isFragment(content(), at());
     }
 
+    /** Time to live. */
     public int ttl() {
         return Ipv4Header.ttl(content(), at());
     }
 
+    /** The payload's protocol number (17 for UDP). */
     public int protocol() {
         return Ipv4Header.protocol(content(), at());
     }
 
+    /** The header checksum field as it is in the packet. */
     public int headerChecksum() {
         return Ipv4Header.headerChecksum(content(), at());
     }
@@ -109,10 +121,12 @@ public final class Ipv4Packet extends DefaultByteBufHolder {
         return Ipv4Header.destination(content(), at());
     }
 
+    /** The source address, a new object per call (see {@link #sourceInt()}). */
     public Inet4Address source() {
         return Ipv4Addresses.toInet(sourceInt());
     }
 
+    /** The destination address, a new object per call (see {@link #destinationInt()}). */
     public Inet4Address destination() {
         return Ipv4Addresses.toInet(destinationInt());
     }
@@ -122,6 +136,7 @@ public final class Ipv4Packet extends DefaultByteBufHolder {
         return at() + headerLength();
     }
 
+    /** Payload length in bytes: the total length less the header's. */
     public int payloadLength() {
         return totalLength() - headerLength();
     }
@@ -136,50 +151,59 @@ public final class Ipv4Packet extends DefaultByteBufHolder {
         return content().slice(payloadIndex(), payloadLength());
     }
 
+    /** A packet over {@code content}, which must be exactly a checked IPv4 packet too. */
     @Override
     public Ipv4Packet replace(ByteBuf content) {
         return new Ipv4Packet(content);
     }
 
+    /** A packet like this one over a deep copy of the content. */
     @Override
     public Ipv4Packet copy() {
         return replace(content().copy());
     }
 
+    /** A packet like this one over a duplicate of the content (shared bytes, own indices, no new reference). */
     @Override
     public Ipv4Packet duplicate() {
         return replace(content().duplicate());
     }
 
+    /** A packet like this one over a retained duplicate of the content (release it). */
     @Override
     public Ipv4Packet retainedDuplicate() {
         return replace(content().retainedDuplicate());
     }
 
+    /** Retains the content; returns this. */
     @Override
     public Ipv4Packet retain() {
         super.retain();
         return this;
     }
 
+    /** Retains the content {@code increment} times; returns this. */
     @Override
     public Ipv4Packet retain(int increment) {
         super.retain(increment);
         return this;
     }
 
+    /** Records this access to the content for the leak detector; returns this. */
     @Override
     public Ipv4Packet touch() {
         super.touch();
         return this;
     }
 
+    /** Records this access to the content, with a hint, for the leak detector; returns this. */
     @Override
     public Ipv4Packet touch(Object hint) {
         super.touch(hint);
         return this;
     }
 
+    /** Addresses, protocol, TTL, identification and length, for logs; safe after release. */
     @Override
     public String toString() {
         if (refCnt() == 0) {

@@ -32,12 +32,18 @@ import org.tuntap.codec.buffer.Headroom;
 public final class PiCodec extends LayerHandler {
 
     /** What the device carries, which decides where the outbound protocol is read from. */
-    public enum Mode { TUN, TAP }
+    public enum Mode {
+        /** IP packets: the outbound protocol comes from the IP version nibble. */
+        TUN,
+        /** Ethernet frames: the outbound protocol is the frame's ethertype. */
+        TAP
+    }
 
     private final Mode mode;
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(PiCodec.class));
     private boolean passTruncated;
 
+    /** A codec for a device carrying {@code mode}'s packets (see also {@link #forTun()}, {@link #forTap()}). */
     public PiCodec(Mode mode) {
         if (mode == null) {
             throw new NullPointerException("mode");
@@ -72,10 +78,12 @@ public final class PiCodec extends LayerHandler {
         return this;
     }
 
+    /** The packets this layer dropped, per reason (readable from any thread). */
     public DropCounters dropCounters() {
         return drops.counters();
     }
 
+    /** Takes a {@link ByteBuf} apart into a {@link PiPacket}, or drops it (see above); passes anything else on. */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf packet)) {
@@ -109,6 +117,7 @@ public final class PiCodec extends LayerHandler {
         return new PiPacket(flags, PiHeader.proto(packet, start), content);
     }
 
+    /** Puts a PI header in front of a written {@link ByteBuf} or {@link PiPacket}; passes anything else on. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof ByteBuf || msg instanceof PiPacket) {
@@ -118,6 +127,10 @@ public final class PiCodec extends LayerHandler {
         }
     }
 
+    /**
+     * The packet with its PI header in front (no copy): a {@link PiPacket}'s own fields, else
+     * flags 0 and the protocol read from the packet.
+     */
     @Override
     protected Object encode(ChannelHandlerContext ctx, Object msg) {
         int flags;
@@ -165,16 +178,19 @@ public final class PiCodec extends LayerHandler {
 
     // ---- fused path ----
 
+    /** IP packets on TUN, Ethernet frames on TAP. */
     @Override
     protected Bytes fusedYields() {
         return mode == Mode.TUN ? Bytes.IP_PACKET : Bytes.ETHERNET_FRAME;
     }
 
+    /** The PI header's 4 bytes. */
     @Override
     protected int fusedHeaderLength() {
         return PiHeader.LENGTH;
     }
 
+    /** Refuses packets the kernel cut short and, on TUN, any protocol but IPv4: the layered path handles those. */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
         if (fields.end() - index < PiHeader.LENGTH || (PiHeader.flags(buf, index) & PiHeader.TUN_PKT_STRIP) != 0
@@ -184,6 +200,7 @@ public final class PiCodec extends LayerHandler {
         return index + PiHeader.LENGTH;
     }
 
+    /** Flags 0 and the protocol read from the packet the layers above built, as the layered path does. */
     @Override
     protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
         int packet = index + PiHeader.LENGTH; // the layers above have written their headers from here

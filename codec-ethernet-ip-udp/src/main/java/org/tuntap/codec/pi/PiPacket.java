@@ -15,6 +15,7 @@ public final class PiPacket extends DefaultByteBufHolder {
     private final int flags;
     private final int proto;
 
+    /** A packet with these header fields (each cut to 16 bits); releasing it releases {@code content}. */
     public PiPacket(int flags, int proto, ByteBuf content) {
         super(content);
         this.flags = flags & 0xFFFF;
@@ -50,50 +51,59 @@ public final class PiPacket extends DefaultByteBufHolder {
         return proto;
     }
 
+    /** A packet with the same header fields over {@code content}. */
     @Override
     public PiPacket replace(ByteBuf content) {
         return new PiPacket(flags, proto, content);
     }
 
+    /** A packet like this one over a deep copy of the content. */
     @Override
     public PiPacket copy() {
         return replace(content().copy());
     }
 
+    /** A packet like this one over a duplicate of the content (shared bytes, own indices, no new reference). */
     @Override
     public PiPacket duplicate() {
         return replace(content().duplicate());
     }
 
+    /** A packet like this one over a retained duplicate of the content (release it). */
     @Override
     public PiPacket retainedDuplicate() {
         return replace(content().retainedDuplicate());
     }
 
+    /** Retains the content; returns this. */
     @Override
     public PiPacket retain() {
         super.retain();
         return this;
     }
 
+    /** Retains the content {@code increment} times; returns this. */
     @Override
     public PiPacket retain(int increment) {
         super.retain(increment);
         return this;
     }
 
+    /** Records this access to the content for the leak detector; returns this. */
     @Override
     public PiPacket touch() {
         super.touch();
         return this;
     }
 
+    /** Records this access to the content, with a hint, for the leak detector; returns this. */
     @Override
     public PiPacket touch(Object hint) {
         super.touch(hint);
         return this;
     }
 
+    /** The header fields and the content's length, for logs. */
     @Override
     public String toString() {
         return "PiPacket(flags=0x" + Integer.toHexString(flags) + ", proto=0x" + Integer.toHexString(proto)

@@ -63,6 +63,7 @@ public final class UdpCodec extends LayerHandler {
     private int payloadIndex;
     private int payloadLength;
 
+    /** A codec with no default local address (every written packet must name its sender), checksums both ways. */
     public UdpCodec() {
     }
 
@@ -90,19 +91,26 @@ public final class UdpCodec extends LayerHandler {
         return this;
     }
 
+    /** The source of outbound packets whose {@code sender()} is null, or null when not set. */
     public InetSocketAddress defaultLocalAddress() {
         return defaultLocalAddress;
     }
 
+    /** Raise a {@code DecoderException} for every inbound drop (after counting it). Default off. */
     public UdpCodec setStrict(boolean strict) {
         drops.setStrict(strict);
         return this;
     }
 
+    /** The packets this layer dropped, per reason (readable from any thread). */
     public DropCounters dropCounters() {
         return drops.counters();
     }
 
+    /**
+     * Decodes {@link Ipv4Packet}s of protocol 17 into {@link DatagramPacket}s, or drops them;
+     * passes anything else on.
+     */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP)) {
@@ -137,6 +145,10 @@ public final class UdpCodec extends LayerHandler {
                 inboundSender.socketAddress(source, UdpHeader.sourcePort(buf, at)));
     }
 
+    /**
+     * Sends a {@link DatagramPacket} through the fused stack when it can, else as an
+     * {@link Ipv4Datagram}; one that cannot be sent fails its promise. Passes anything else on.
+     */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (!(msg instanceof DatagramPacket packet)) {
@@ -209,16 +221,22 @@ public final class UdpCodec extends LayerHandler {
 
     // ---- fused path: the top ----
 
+    /** What follows an IPv4 header. */
     @Override
     protected Bytes fusedTakes() {
         return Bytes.IPV4_PAYLOAD;
     }
 
+    /** The UDP header's 8 bytes. */
     @Override
     protected int fusedHeaderLength() {
         return UdpHeader.LENGTH;
     }
 
+    /**
+     * Accepts protocol 17 with a valid length and (when verified) checksum, narrowing
+     * {@code fields.end()} to the UDP length.
+     */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
         if (fields.protocol() != Ipv4Header.PROTOCOL_UDP
@@ -229,6 +247,7 @@ public final class UdpCodec extends LayerHandler {
         return index + UdpHeader.LENGTH;
     }
 
+    /** Fires a {@link DatagramPacket} whose content is the read buffer itself, its indices set to the payload. */
     @Override
     protected void fusedDeliver(ChannelHandlerContext ctx, ByteBuf buf, int index, FusedFields fields) {
         int header = index - UdpHeader.LENGTH;
@@ -239,6 +258,7 @@ public final class UdpCodec extends LayerHandler {
         ctx.fireChannelRead(datagram);
     }
 
+    /** Builds the UDP header of the datagram being written, checksum per the policy. */
     @Override
     protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
         UdpHeader.set(buf, index, source, destination, sourcePort, destinationPort,

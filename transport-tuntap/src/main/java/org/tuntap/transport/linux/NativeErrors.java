@@ -71,7 +71,7 @@ final class NativeErrors {
             case Errno.EBADFD:
                 return new ErrnoException(operation, errno, "the fd's device is gone (deleted?)");
             case Errno.EIO:
-                return new ErrnoException(operation, errno, "the device is down or gone");
+                return new ErrnoException(operation, errno, "the link is down (ip link set DEV up)");
             case Errno.EINVAL:
                 return new ErrnoException(operation, errno,
                         "the kernel refused the packet (without packet information, a TUN packet"

@@ -73,6 +73,22 @@ public final class TunIoctl {
     private TunIoctl() {
     }
 
+    /**
+     * The bytes the kernel reads or writes through a pointer request's argument:
+     * {@link Ifreq#SIZE} for {@code TUNSETIFF}, {@code TUNGETIFF} and {@code TUNSETQUEUE} (a
+     * {@code struct ifreq}), 4 for the {@code int} ones, or -1 for a request not listed here.
+     * (The request numbers cannot tell: if_tun.h encodes them all with the size of an int.)
+     */
+    public static int argumentSize(long request) {
+        if (request == TUNSETIFF || request == TUNGETIFF || request == TUNSETQUEUE) {
+            return Ifreq.SIZE;
+        }
+        if (request == TUNGETFEATURES || request == TUNSETSNDBUF || request == TUNSETVNETHDRSZ) {
+            return Integer.BYTES;
+        }
+        return -1;
+    }
+
     /** A request's name for messages, such as {@code "TUNSETIFF"}. */
     public static String requestName(long request) {
         if (request == TUNSETIFF) return "TUNSETIFF";

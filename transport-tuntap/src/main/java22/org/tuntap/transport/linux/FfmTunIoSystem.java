@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.IllegalReferenceCountException;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
+import org.tuntap.transport.spi.Ifreq;
 import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoSystem;
 import org.tuntap.transport.spi.TunIoctl;
@@ -65,8 +66,15 @@ final class FfmTunIoSystem implements TunIoSystem {
 
     @Override
     public void ioctl(int fd, long request, byte[] argument) throws ErrnoException {
+        int required = TunIoctl.argumentSize(request);
+        if (argument.length < required) {
+            throw new ErrnoException("ioctl(" + TunIoctl.requestName(request) + ")", Errno.EINVAL,
+                    "argument of " + argument.length + " bytes; the kernel uses " + required);
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment native_ = arena.allocate(argument.length);
+            // The kernel goes by the request, not by the array: never give it less than the
+            // largest argument of any TUN request (an ifreq), whatever the request.
+            MemorySegment native_ = arena.allocate(Math.max(argument.length, Ifreq.SIZE));
             MemorySegment.copy(argument, 0, native_, JAVA_BYTE, 0, argument.length);
             if (LibC.ioctl(fd, request, native_) < 0) {
                 throw NativeErrors.ioctl(TunIoctl.requestName(request), LibC.errno(), argument);

@@ -1,0 +1,90 @@
+package org.tuntap.examples;
+
+import org.junit.jupiter.api.Test;
+import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.testkit.MemoryIoSystem;
+import org.tuntap.testkit.TunnelHarness;
+import org.tuntap.transport.TunMode;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The echo's pipeline against what a hostile or broken peer sends. */
+class EchoPipelineTest {
+    private static final InetSocketAddress ECHO = new InetSocketAddress(address("198.51.100.2"), 7);
+
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final AtomicLong clock = new AtomicLong();
+    private final RateLimitedErrorLog errors =
+            new RateLimitedErrorLog(new PrintStream(log, true, StandardCharsets.UTF_8), clock::get);
+
+    @Test
+    void repliesThatCannotBeEncodedAreCountedAndLoggedAtMostOnceInAWhile() {
+        UdpEchoHandler echo = new UdpEchoHandler();
+        EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of((Inet4Address) ECHO.getAddress()), null, errors);
+        TunnelHarness harness = TunnelHarness.builder().handlers(pipeline).build();
+        // Sent to 0.0.0.0: the reply would come from 0.0.0.0, which UDP cannot send from.
+        InetSocketAddress nowhere = new InetSocketAddress(address("0.0.0.0"), 7);
+        for (int i = 0; i < 200; i++) {
+            harness.ioSystem().sendUdp(new byte[] {(byte) i}, nowhere);
+            harness.runPendingTasks();
+        }
+        assertEquals(200, errors.errors());
+        assertEquals(1, lines(), "one line for 200 failed replies: " + log);
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("EncoderException"), log.toString(StandardCharsets.UTF_8));
+        assertFalse(log.toString(StandardCharsets.UTF_8).contains("\tat "), "no stack trace");
+
+        clock.addAndGet(RateLimitedErrorLog.INTERVAL_NANOS);
+        harness.ioSystem().sendUdp(new byte[] {1}, nowhere);
+        harness.runPendingTasks();
+        assertEquals(2, lines(), "the next line once the interval passed: " + log);
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("(and 199 more errors since the last report)"),
+                log.toString(StandardCharsets.UTF_8));
+
+        // The echo goes on answering everyone else.
+        harness.ioSystem().sendUdp("still here".getBytes(StandardCharsets.US_ASCII), ECHO);
+        harness.runPendingTasks();
+        byte[] reply = harness.ioSystem().receiveUdp(harness.channel().fd(),
+                MemoryIoSystem.SEND_UDP_SOURCE.getAddress(), MemoryIoSystem.SEND_UDP_SOURCE.getPort()).recv(100);
+        assertEquals("still here", new String(reply, StandardCharsets.US_ASCII));
+        assertNull(harness.readInbound(), "nothing reached the end of the pipeline");
+        assertFalse(harness.finish());
+    }
+
+    @Test
+    void everyLayersDropsAreCounted() {
+        EchoPipeline pipeline = new EchoPipeline(new UdpEchoHandler(), MacAddress.randomLocal(),
+                List.of((Inet4Address) ECHO.getAddress()), null, errors);
+        TunnelHarness harness = TunnelHarness.builder().mode(TunMode.TAP).packetInfo(true).handlers(pipeline).build();
+        assertEquals("dropped by PI 0, Ethernet 0, ARP 0, IPv4 0, UDP 0", pipeline.describeDrops());
+        harness.writeRawToTunnel(new byte[] {1, 2, 3}); // a frame shorter than an Ethernet header
+        assertEquals(1, pipeline.drops("Ethernet"));
+        assertEquals("dropped by PI 0, Ethernet 1, ARP 0, IPv4 0, UDP 0", pipeline.describeDrops());
+        assertEquals(0, errors.errors());
+        assertFalse(harness.finish());
+    }
+
+    private long lines() {
+        return log.toString(StandardCharsets.UTF_8).lines().count();
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
