@@ -9,7 +9,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.SegmentedDatagramPacket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -42,6 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link TunChannelOption#VNET_HDR} and {@link TunChannelOption#OFFLOADS} against the real kernel:
@@ -189,6 +192,69 @@ class OffloadNativeTest {
             EnumSet<TunOffload> withoutUso = EnumSet.of(TunOffload.CSUM, TunOffload.TSO4, TunOffload.TSO6, TunOffload.TSO_ECN);
             assertTrue(applied.equals(EnumSet.allOf(TunOffload.class)) || applied.equals(withoutUso), applied.toString());
         } finally {
+            channel.close().sync();
+        }
+    }
+
+    @Test
+    void udpSuperPacketsBothWaysWithUso() throws Exception {
+        Packets packets = new Packets();
+        TunChannel channel = bind(packets, EnumSet.of(TunOffload.CSUM, TunOffload.USO4, TunOffload.USO6), "uso%d");
+        Channel sender = null;
+        try (DatagramSocket socket = new DatagramSocket(null)) {
+            assumeTrue(channel.config().getAppliedOffloads().contains(TunOffload.USO4), "USO needs Linux 6.2+");
+            configure(channel.localAddress().name());
+            int segment = 1000;
+            byte[] payload = new byte[3 * segment];
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] = (byte) (i / segment + 'a');
+            }
+
+            // In: a kernel UDP socket sends three datagrams as one (UDP_SEGMENT); one read brings them.
+            sender = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .bind(new InetSocketAddress(InetAddress.getByAddress(LOCAL), 0)).sync().channel();
+            sender.writeAndFlush(new SegmentedDatagramPacket(Unpooled.wrappedBuffer(payload), segment,
+                    new InetSocketAddress(InetAddress.getByAddress(PEER), 6000))).sync();
+            ByteBuf read = packets.nextUdpTo(6000);
+            try {
+                assertEquals(VirtioNetHeader.GSO_UDP_L4, VirtioNetHeader.gsoProtocol(read, 0), VirtioNetHeader.toString(read, 0));
+                assertEquals(segment, VirtioNetHeader.gsoSize(read, 0));
+                assertEquals(6, VirtioNetHeader.csumOffset(read, 0), "UDP's checksum field");
+                assertArrayEquals(payload, Ipv4Udp.udpPayload(ByteBufUtil.getBytes(read, VirtioNetHeader.LENGTH,
+                        read.readableBytes() - VirtioNetHeader.LENGTH)), "three datagrams' payload in one read");
+            } finally {
+                read.release();
+            }
+
+            // Out: one USO super-packet with a partial checksum; the socket receives three datagrams.
+            socket.bind(new InetSocketAddress(InetAddress.getByAddress(LOCAL), 0));
+            socket.setSoTimeout(5000);
+            byte[] datagram = Ipv4Udp.build(PEER, 6000, LOCAL, socket.getLocalPort(), payload);
+            int pseudo = 0;
+            for (int i = 12; i < 20; i += 2) {
+                pseudo += ((datagram[i] & 0xFF) << 8) | (datagram[i + 1] & 0xFF);
+            }
+            pseudo += Ipv4Udp.PROTOCOL_UDP + Ipv4Udp.UDP_HEADER + payload.length;
+            while ((pseudo >>> 16) != 0) {
+                pseudo = (pseudo & 0xFFFF) + (pseudo >>> 16);
+            }
+            datagram[Ipv4Udp.IPV4_HEADER + 6] = (byte) (pseudo >>> 8); // folded, not inverted
+            datagram[Ipv4Udp.IPV4_HEADER + 7] = (byte) pseudo;
+            ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer();
+            VirtioNetHeader.write(out, VirtioNetHeader.FLAG_NEEDS_CSUM, VirtioNetHeader.GSO_UDP_L4,
+                    Ipv4Udp.IPV4_HEADER + Ipv4Udp.UDP_HEADER, segment, Ipv4Udp.IPV4_HEADER, 6);
+            channel.writeAndFlush(out.writeBytes(datagram)).sync();
+            for (int i = 0; i < 3; i++) {
+                DatagramPacket received = new DatagramPacket(new byte[2 * segment], 2 * segment);
+                socket.receive(received);
+                assertArrayEquals(Arrays.copyOfRange(payload, i * segment, (i + 1) * segment),
+                        Arrays.copyOf(received.getData(), received.getLength()), "datagram " + i);
+            }
+        } finally {
+            if (sender != null) {
+                sender.close().sync();
+            }
             channel.close().sync();
         }
     }
