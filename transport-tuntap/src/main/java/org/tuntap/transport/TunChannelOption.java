@@ -26,7 +26,8 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
      * The most bytes one read returns, packet-information header included; longer packets are
      * truncated as the kernel does (and flagged {@code TUN_PKT_STRIP} in the PI header).
      * Default {@link TunChannelConfig#DEFAULT_MAX_PACKET_SIZE}: a 64 KiB IP packet with PI and
-     * VLAN-tagged Ethernet headers. Set it to MTU + headers to save memory.
+     * VLAN-tagged Ethernet headers, and a virtio-net header (so a 64 KiB super-packet fits). Set
+     * it to MTU + headers to save memory when offloads are off.
      */
     public static final ChannelOption<Integer> MAX_PACKET_SIZE = valueOf(TunChannelOption.class, "TUN_MAX_PACKET_SIZE");
 
