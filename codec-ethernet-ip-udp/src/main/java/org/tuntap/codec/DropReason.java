@@ -22,7 +22,7 @@ public enum DropReason {
     BAD_CHECKSUM,
     /** A source address no host sends from (multicast, broadcast, loopback, unspecified): Linux's martians. */
     MARTIAN,
-    /** An IPv4 fragment (more-fragments flag or non-zero offset): reassembly is not supported. */
+    /** An IPv4 or IPv6 fragment (more-fragments flag or non-zero offset) where the codec does not pass them on. */
     FRAGMENT,
     /** An IPv6 packet where the IPv4 codec is configured to drop them. */
     IPV6,
@@ -39,5 +39,26 @@ public enum DropReason {
     /** Outbound packet the ARP layer cannot address (not IPv4). */
     UNROUTABLE,
     /** Not the protocol a parser was asked for (e.g. {@code UdpPackets.parse} of a TCP packet). */
-    WRONG_PROTOCOL
+    WRONG_PROTOCOL,
+    /**
+     * A malformed IPv6 extension header chain: hop-by-hop options anywhere but first, a second
+     * fragment header, or a fragment whose length or offset is impossible.
+     */
+    BAD_EXTENSION_HEADER,
+    /** An IPv6 extension header chain longer (in headers or bytes) than the codec's limits. */
+    EXTENSION_LIMIT,
+    /** Reassembly: a fragment overlapping another of its datagram; the whole datagram is dropped (RFC 5722, Linux for IPv4). */
+    FRAGMENT_OVERLAP,
+    /** Reassembly: a fragment received twice (same offset and length); the copy is dropped. */
+    FRAGMENT_DUPLICATE,
+    /**
+     * Reassembly: fragments that disagree on the datagram's length (two last fragments, data
+     * beyond the last, a non-last fragment not a multiple of 8 bytes, more than 65535 bytes); the
+     * whole datagram is dropped.
+     */
+    FRAGMENT_INCONSISTENT,
+    /** Reassembly: a datagram not complete within the timeout; counted once per datagram. */
+    REASSEMBLY_TIMEOUT,
+    /** Reassembly: a fragment refused because the bytes held or the fragments per datagram would exceed the limits. */
+    REASSEMBLY_LIMIT
 }

@@ -78,6 +78,31 @@ public final class InternetChecksum {
         return addInt(addInt(0, source), destination) + (protocol & 0xFF) + (transportLength & 0xFFFF);
     }
 
+    /**
+     * The partial sum of the IPv6 pseudo-header (RFC 8200 section 8.1) used by UDP, TCP and
+     * ICMPv6: source and destination (each as two big-endian longs, as
+     * {@code Ipv6Header.sourceHigh/sourceLow} read them), the 32-bit upper-layer length, three
+     * zero bytes and the next header (the upper-layer protocol, not an extension header's).
+     */
+    public static long pseudoHeaderSumIpv6(long sourceHigh, long sourceLow, long destinationHigh, long destinationLow,
+                                           int nextHeader, int upperLayerLength) {
+        return addLong(addLong(addLong(addLong(0, sourceHigh), sourceLow), destinationHigh), destinationLow)
+                + (nextHeader & 0xFF) + (upperLayerLength >>> 16) + (upperLayerLength & 0xFFFF);
+    }
+
+    /**
+     * {@link #pseudoHeaderSumIpv6(long, long, long, long, int, int)} with the addresses read from
+     * the IPv6 header that starts at {@code ipv6HeaderIndex} of {@code buf}.
+     */
+    public static long pseudoHeaderSumIpv6(ByteBuf buf, int ipv6HeaderIndex, int nextHeader, int upperLayerLength) {
+        return pseudoHeaderSumIpv6(buf.getLong(ipv6HeaderIndex + 8), buf.getLong(ipv6HeaderIndex + 16),
+                buf.getLong(ipv6HeaderIndex + 24), buf.getLong(ipv6HeaderIndex + 32), nextHeader, upperLayerLength);
+    }
+
+    private static long addLong(long sum, long value) {
+        return sum + (value >>> 32) + (value & LOW32);
+    }
+
     /** Folds a partial sum to 16 bits with end-around carry (not inverted). */
     public static int fold(long sum) {
         long s = reduce(sum);

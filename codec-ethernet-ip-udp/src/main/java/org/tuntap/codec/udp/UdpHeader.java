@@ -43,6 +43,35 @@ public final class UdpHeader {
         return null;
     }
 
+    /**
+     * Validates the UDP datagram at {@code index}, carried in {@code available} bytes of IPv6
+     * upper-layer data, the IPv6 header at {@code ipv6HeaderIndex} of the same buffer: at least a
+     * header, a length field between 8 and the data, and (if asked) the checksum over the IPv6
+     * pseudo-header. Over IPv6 the checksum is mandatory (RFC 8200 section 8.1), so when
+     * verifying, a zero checksum field is {@link DropReason#BAD_CHECKSUM}.
+     *
+     * @return null if valid, else why not
+     */
+    public static DropReason checkIpv6(ByteBuf buf, int index, int available, int ipv6HeaderIndex, boolean verifyChecksum) {
+        if (available < LENGTH) {
+            return DropReason.TRUNCATED;
+        }
+        int length = length(buf, index);
+        if (length < LENGTH || length > available) {
+            return DropReason.BAD_LENGTH;
+        }
+        if (verifyChecksum) {
+            if (checksumField(buf, index) == 0) {
+                return DropReason.BAD_CHECKSUM;
+            }
+            long sum = InternetChecksum.pseudoHeaderSumIpv6(buf, ipv6HeaderIndex, Ipv4Header.PROTOCOL_UDP, length);
+            if (InternetChecksum.finish(InternetChecksum.add(sum, buf, index, length)) != 0) {
+                return DropReason.BAD_CHECKSUM;
+            }
+        }
+        return null;
+    }
+
     /** The source port. */
     public static int sourcePort(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index);
@@ -88,6 +117,35 @@ public final class UdpHeader {
         if (computeChecksum) {
             long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length)
                     + (sourcePort & 0xFFFF) + (destinationPort & 0xFFFF) + length;
+            checksum = InternetChecksum.finish(InternetChecksum.add(sum, payload, payloadIndex, payloadLength));
+            if (checksum == 0) {
+                checksum = 0xFFFF;
+            }
+        }
+        buf.setShort(index + 6, checksum);
+    }
+
+    /**
+     * Writes a header at {@code index} for IPv6 from the source to the destination address (two
+     * longs each, as {@code Ipv6Header.sourceHigh/sourceLow} read them), with the checksum
+     * computed over the IPv6 pseudo-header, the header and the payload region (a computed 0 is
+     * sent as 0xFFFF), or 0 when {@code computeChecksum} is false (only for checksum offload:
+     * IPv6 receivers drop a zero checksum). The payload is read, not copied or moved.
+     */
+    public static void setIpv6(ByteBuf buf, int index, long sourceHigh, long sourceLow, long destinationHigh,
+                               long destinationLow, int sourcePort, int destinationPort,
+                               ByteBuf payload, int payloadIndex, int payloadLength, boolean computeChecksum) {
+        int length = LENGTH + payloadLength;
+        if (length > 0xFFFF) {
+            throw new IllegalArgumentException("UDP datagram of " + length + " bytes exceeds 65535");
+        }
+        buf.setShort(index, sourcePort);
+        buf.setShort(index + 2, destinationPort);
+        buf.setShort(index + 4, length);
+        int checksum = 0;
+        if (computeChecksum) {
+            long sum = InternetChecksum.pseudoHeaderSumIpv6(sourceHigh, sourceLow, destinationHigh, destinationLow,
+                    Ipv4Header.PROTOCOL_UDP, length) + (sourcePort & 0xFFFF) + (destinationPort & 0xFFFF) + length;
             checksum = InternetChecksum.finish(InternetChecksum.add(sum, payload, payloadIndex, payloadLength));
             if (checksum == 0) {
                 checksum = 0xFFFF;

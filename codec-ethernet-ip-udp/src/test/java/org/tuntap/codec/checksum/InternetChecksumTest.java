@@ -134,6 +134,36 @@ class InternetChecksumTest {
         }
     }
 
+    @Test
+    void ipv6PseudoHeaderSumMatchesTheNaiveSumOfItsBytes() {
+        Random random = new Random(8200);
+        for (int round = 0; round < 1000; round++) {
+            byte[] header = new byte[40]; // an IPv6 header: the addresses at 8..39
+            random.nextBytes(header);
+            int nextHeader = random.nextInt(256);
+            int length = round == 0 ? 0xFFFF : round == 1 ? 0x12345 : random.nextInt(0x10000);
+            // RFC 8200 section 8.1: source, destination, 32-bit length, 3 zero bytes, next header.
+            byte[] pseudo = new byte[40];
+            System.arraycopy(header, 8, pseudo, 0, 32);
+            pseudo[32] = (byte) (length >>> 24);
+            pseudo[33] = (byte) (length >>> 16);
+            pseudo[34] = (byte) (length >>> 8);
+            pseudo[35] = (byte) length;
+            pseudo[39] = (byte) nextHeader;
+            int expected = TestPackets.naiveChecksum(pseudo, 0, 40);
+
+            ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(44).writeZero(4).writeBytes(header);
+            try {
+                assertEquals(expected, InternetChecksum.finish(InternetChecksum.pseudoHeaderSumIpv6(buf, 4, nextHeader, length)), "round " + round);
+                long sum = InternetChecksum.pseudoHeaderSumIpv6(buf.getLong(12), buf.getLong(20), buf.getLong(28), buf.getLong(36),
+                        nextHeader, length);
+                assertEquals(expected, InternetChecksum.finish(sum), "round " + round);
+            } finally {
+                buf.release();
+            }
+        }
+    }
+
     /** Builds composites that split the data at odd places, so words straddle components. */
     static final class TestPackets_split {
         static ByteBuf composite(byte[] data) {

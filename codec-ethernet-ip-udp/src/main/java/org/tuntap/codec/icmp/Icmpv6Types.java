@@ -1,0 +1,17 @@
+package org.tuntap.codec.icmp;
+
+/** ICMPv6 type numbers (RFC 4443) this module knows. */
+public final class Icmpv6Types {
+    /** IPv6 next header of ICMPv6. */
+    public static final int NEXT_HEADER = 58;
+
+    public static final int DESTINATION_UNREACHABLE = 1;
+    public static final int PACKET_TOO_BIG = 2;
+    public static final int TIME_EXCEEDED = 3;
+    public static final int PARAMETER_PROBLEM = 4;
+    public static final int ECHO_REQUEST = 128;
+    public static final int ECHO_REPLY = 129;
+
+    private Icmpv6Types() {
+    }
+}
