@@ -19,9 +19,18 @@ public interface MemoryFile extends Pollable {
 
     /**
      * A pointer-argument ioctl. The system has already rejected every request but
-     * {@code TUNSETIFF}, as Twisted's {@code MemoryIOSystem} does.
+     * {@code TUNSETIFF}, {@code TUNGETFEATURES} and {@code TUNSETVNETHDRSZ}.
      */
     void ioctl(long request, byte[] argument) throws ErrnoException;
+
+    /**
+     * A value-argument ioctl; the system passes on only {@code TUNSETOFFLOAD}. By default it
+     * fails with EINVAL, as for a file that is no tunnel.
+     */
+    default int ioctl(long request, long value) throws ErrnoException {
+        throw new ErrnoException("ioctl(" + org.tuntap.transport.spi.TunIoctl.requestName(request) + ")",
+                org.tuntap.transport.spi.Errno.EINVAL, "not supported by " + this);
+    }
 
     /** Called once, when the system closes the fd; the file must then wake its readiness listener. */
     void close();
