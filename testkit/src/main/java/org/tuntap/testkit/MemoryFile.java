@@ -19,7 +19,7 @@ public interface MemoryFile extends Pollable {
 
     /**
      * A pointer-argument ioctl. The system has already rejected every request but
-     * {@code TUNSETIFF} (as Twisted's {@code MemoryIOSystem} does) and {@code TUNGETIFF}.
+     * {@code TUNSETIFF}, {@code TUNGETIFF}, {@code TUNGETFEATURES} and {@code TUNSETVNETHDRSZ}.
      */
     void ioctl(long request, byte[] argument) throws ErrnoException;
 
@@ -28,6 +28,15 @@ public interface MemoryFile extends Pollable {
      * ignores it: in-memory files never block.
      */
     default void addFlags(int flags) throws ErrnoException {
+    }
+
+    /**
+     * A value-argument ioctl; the system passes on only {@code TUNSETOFFLOAD}. By default it
+     * fails with EINVAL, as for a file that is no tunnel.
+     */
+    default int ioctl(long request, long value) throws ErrnoException {
+        throw new ErrnoException("ioctl(" + org.tuntap.transport.spi.TunIoctl.requestName(request) + ")",
+                org.tuntap.transport.spi.Errno.EINVAL, "not supported by " + this);
     }
 
     /** Called once, when the system closes the fd; the file must then wake its readiness listener. */

@@ -41,8 +41,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *     fail with EPERM before anything else, as for an unprivileged process.</li>
  * <li>{@code open} of an unregistered path fails with ENOSYS; an fd that is not open gives EBADF.</li>
  * <li>{@code ioctl} checks permission (EPERM), then the fd (EBADF), then that the request is
- *     {@code TUNSETIFF} or {@code TUNGETIFF} (else, for both overloads, EBADFD on a tunnel before
- *     its TUNSETIFF and EINVAL after, as the kernel answers); {@link Tunnel#ioctl} does the rest.</li>
+ *     {@code TUNSETIFF}, {@code TUNGETIFF}, {@code TUNGETFEATURES}, {@code TUNSETVNETHDRSZ} or
+ *     (value overload) {@code TUNSETOFFLOAD} (else EBADFD on a tunnel before its TUNSETIFF and
+ *     EINVAL after, as the kernel answers); {@link Tunnel#ioctl} does the rest.</li>
  * <li>{@code addFlags} (fcntl) records {@code O_NONBLOCK}/{@code O_CLOEXEC} on the file, for a
  *     channel adopting a tunnel the test opened.</li>
  * </ul>
@@ -63,7 +64,12 @@ public final class MemoryIoSystem implements TunIoSystem {
      */
     public static final InetSocketAddress SEND_UDP_SOURCE = new InetSocketAddress(documentationAddress(), 21345);
 
+    /** Every {@code TUN_F_*} bit {@link TunIoctl} names: what Linux 6.2+ knows. */
+    public static final int ALL_OFFLOAD_FLAGS = TunIoctl.TUN_F_CSUM | TunIoctl.TUN_F_TSO4 | TunIoctl.TUN_F_TSO6
+            | TunIoctl.TUN_F_TSO_ECN | TunIoctl.TUN_F_USO4 | TunIoctl.TUN_F_USO6;
+
     private final Set<String> permissions = ConcurrentHashMap.newKeySet();
+    private volatile int supportedOffloadFlags = ALL_OFFLOAD_FLAGS;
     private final TunReadiness readiness;
     private final Object lock = new Object();
 
@@ -137,8 +143,10 @@ public final class MemoryIoSystem implements TunIoSystem {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         checkPermission(IOCTL_PERMISSION, operation);
         MemoryFile file = file(fd, operation);
-        if (request != TunIoctl.TUNSETIFF && request != TunIoctl.TUNGETIFF) {
-            throw unsupportedRequest(file, operation, "only TUNSETIFF and TUNGETIFF are supported in memory");
+        if (request != TunIoctl.TUNSETIFF && request != TunIoctl.TUNGETIFF && request != TunIoctl.TUNGETFEATURES
+                && request != TunIoctl.TUNSETVNETHDRSZ) {
+            throw unsupportedRequest(file, operation,
+                    "only TUNSETIFF, TUNGETIFF, TUNGETFEATURES and TUNSETVNETHDRSZ are supported in memory");
         }
         file.ioctl(request, argument);
     }
@@ -149,16 +157,22 @@ public final class MemoryIoSystem implements TunIoSystem {
         file(fd, "fcntl").addFlags(flags);
     }
 
-    /** Checks permission and fd like the pointer overload, then fails as it does: no value ioctl is modelled. */
+    /**
+     * Checks permission and fd like the pointer overload; {@code TUNSETOFFLOAD} goes to the file
+     * ({@link Tunnel#ioctl(long, long)}), every other value ioctl fails as the pointer overload does.
+     */
     @Override
     public int ioctl(int fd, long request, long value) throws ErrnoException {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         checkPermission(IOCTL_PERMISSION, operation);
         MemoryFile file = file(fd, operation);
+        if (request == TunIoctl.TUNSETOFFLOAD) {
+            return file.ioctl(request, value);
+        }
         if (request == TunIoctl.TUNSETIFF) {
             throw new ErrnoException(operation, Errno.EINVAL, "TUNSETIFF takes an ifreq, not a value");
         }
-        throw unsupportedRequest(file, operation, "only TUNSETIFF is supported in memory");
+        throw unsupportedRequest(file, operation, "only TUNSETOFFLOAD is supported in memory among value ioctls");
     }
 
     /** EBADFD on a tunnel not yet attached (the kernel's answer to any request then), else EINVAL. */
@@ -168,6 +182,22 @@ public final class MemoryIoSystem implements TunIoSystem {
             return ((Tunnel) file).unsupportedRequest(operation);
         }
         return new ErrnoException(operation, Errno.EINVAL, detail);
+    }
+
+    /**
+     * The {@code TUN_F_*} offload bits this "kernel" knows; {@code TUNSETOFFLOAD} with any other
+     * bit fails with EINVAL. Default: every bit {@link TunIoctl} names (a Linux 6.2+ kernel).
+     */
+    public int supportedOffloadFlags() {
+        return supportedOffloadFlags;
+    }
+
+    /**
+     * Makes this "kernel" know only {@code flags} among the {@code TUN_F_*} bits, for tests of
+     * the fallback: {@code ALL_OFFLOAD_FLAGS & ~(TUN_F_USO4 | TUN_F_USO6)} is a kernel before 6.2.
+     */
+    public void setSupportedOffloadFlags(int flags) {
+        supportedOffloadFlags = flags;
     }
 
     @Override

@@ -12,9 +12,11 @@ import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.Ifreq;
 import org.tuntap.transport.spi.OpenFlags;
+import org.tuntap.transport.VirtioNetHeader;
 import org.tuntap.transport.spi.TunIoctl;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -23,7 +25,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -58,7 +59,7 @@ public final class Tunnel implements MemoryFile {
      * takes any packet a TUN/TAP device can carry.
      */
     public static final int DEFAULT_SEND_BUFFER_SIZE =
-            Ipv4Header.MAX_TOTAL_LENGTH + EthernetHeader.LENGTH + TunIoctl.PI_HEADER_LENGTH;
+            Ipv4Header.MAX_TOTAL_LENGTH + EthernetHeader.LENGTH + TunIoctl.PI_HEADER_LENGTH + VirtioNetHeader.LENGTH;
     /** Twisted's {@code Tunnel.SEND_BUFFER_SIZE}, for tests of a writer's ENOBUFS handling. */
     public static final int TWISTED_SEND_BUFFER_SIZE = 1024;
     /** A {@link #setWriteCapacity write capacity} or read queue limit that never fills (the default). */
@@ -90,6 +91,8 @@ public final class Tunnel implements MemoryFile {
     private String name;
     private int pendingSignals;
     private int sendBufferSize = DEFAULT_SEND_BUFFER_SIZE;
+    private int vnetHeaderSize = VirtioNetHeader.LENGTH; // the kernel's default, sizeof(struct virtio_net_hdr)
+    private int offloadFlags;
     private int writeCapacity = UNBOUNDED;
     private int readQueueLimit = UNBOUNDED;
     private long readDrops;
@@ -172,6 +175,30 @@ public final class Tunnel implements MemoryFile {
     public boolean isClosed() {
         synchronized (lock) {
             return closed;
+        }
+    }
+
+    /** Whether every packet carries a virtio-net header ({@link TunIoctl#IFF_VNET_HDR} in {@code TUNSETIFF}). */
+    public boolean hasVnetHeader() {
+        synchronized (lock) {
+            return hasVnetHeader(tunnelMode);
+        }
+    }
+
+    /**
+     * The virtio-net header size ({@code TUNSETVNETHDRSZ}; 10 until set). Bytes beyond the 10 of
+     * {@code struct virtio_net_hdr} are zeros on read and skipped on write, as in the kernel.
+     */
+    public int vnetHeaderSize() {
+        synchronized (lock) {
+            return vnetHeaderSize;
+        }
+    }
+
+    /** The {@code TUN_F_*} offloads {@code TUNSETOFFLOAD} accepted; 0 before. */
+    public int offloadFlags() {
+        synchronized (lock) {
+            return offloadFlags;
         }
     }
 
@@ -313,12 +340,32 @@ public final class Tunnel implements MemoryFile {
      * @throws IllegalStateException before {@code TUNSETIFF} or after close
      */
     public boolean addToReadBuffer(byte[] datagram) {
-        return queueForReading(datagram.clone(), true);
+        return queueForReading(null, datagram.clone(), true);
     }
 
     /** {@link #addToReadBuffer(byte[])} with the readable bytes of {@code datagram} (not released). */
     public boolean addToReadBuffer(ByteBuf datagram) {
-        return queueForReading(ByteBufUtil.getBytes(datagram), true);
+        return queueForReading(null, ByteBufUtil.getBytes(datagram), true);
+    }
+
+    /**
+     * {@link #addToReadBuffer(byte[])} with the virtio-net header the kernel would put in front of
+     * it, on a tunnel with {@link TunIoctl#IFF_VNET_HDR}: how a test hands the program a TSO/USO
+     * super-packet or a packet with a partial checksum. (Without a header of its own, a packet
+     * queued on such a tunnel gets the empty one.) As in the kernel, the header may only use what
+     * {@code TUNSETOFFLOAD} allowed: a TCPV4 super-packet needs {@link TunIoctl#TUN_F_TSO4}, and so on.
+     *
+     * @param vnetHeader the 10 bytes of {@code struct virtio_net_hdr} (see {@link VirtioNetHeader})
+     * @throws IllegalStateException without {@code IFF_VNET_HDR}, or for a header the offloads do not allow
+     * @throws IllegalArgumentException if the header is not 10 bytes or its gso_type is unknown
+     */
+    public boolean addToReadBuffer(byte[] vnetHeader, byte[] datagram) {
+        return queueForReading(vnetHeader.clone(), datagram.clone(), true);
+    }
+
+    /** {@link #addToReadBuffer(byte[], byte[])} with the readable bytes of both buffers (not released). */
+    public boolean addToReadBuffer(ByteBuf vnetHeader, ByteBuf datagram) {
+        return queueForReading(ByteBufUtil.getBytes(vnetHeader), ByteBufUtil.getBytes(datagram), true);
     }
 
     /**
@@ -330,12 +377,12 @@ public final class Tunnel implements MemoryFile {
      * @throws IllegalStateException before {@code TUNSETIFF} or after close
      */
     public boolean addRawToReadBuffer(byte[] packet) {
-        return queueForReading(packet.clone(), false);
+        return queueForReading(null, packet.clone(), false);
     }
 
     /** {@link #addRawToReadBuffer(byte[])} with the readable bytes of {@code packet} (not released). */
     public boolean addRawToReadBuffer(ByteBuf packet) {
-        return queueForReading(ByteBufUtil.getBytes(packet), false);
+        return queueForReading(null, ByteBufUtil.getBytes(packet), false);
     }
 
     /** How many packets the read buffer holds before more are dropped. */
@@ -373,7 +420,10 @@ public final class Tunnel implements MemoryFile {
         }
     }
 
-    /** Copies of the packets waiting to be read, oldest first, as {@link #read} would see them. */
+    /**
+     * Copies of the packets waiting to be read, oldest first, as {@link #read} would see them
+     * (without PI header; with {@code IFF_VNET_HDR}, each starts with its 10-byte virtio-net header).
+     */
     public List<byte[]> readBuffer() {
         synchronized (lock) {
             return copies(readBuffer);
@@ -506,6 +556,7 @@ public final class Tunnel implements MemoryFile {
         Supplier<? extends Exception> injected;
         byte[] packet = null;
         int mode = 0;
+        int vnetSize = 0;
         Supplier<? extends Exception> emptyFailure = null;
         int emptyErrno = 0;
         synchronized (lock) {
@@ -517,6 +568,7 @@ public final class Tunnel implements MemoryFile {
             if (injected == null) {
                 packet = readBuffer.poll();
                 mode = tunnelMode;
+                vnetSize = vnetHeaderSize;
                 if (packet == null) {
                     if (blocking()) {
                         throw new IllegalStateException("a read of an empty tunnel" + NOT_IN_MEMORY);
@@ -533,7 +585,7 @@ public final class Tunnel implements MemoryFile {
         if (packet == null) {
             throw rethrow(emptyReadError(emptyFailure, emptyErrno));
         }
-        return copyOut(packet, mode, destination, limit);
+        return copyOut(packet, mode, vnetSize, destination, limit);
     }
 
     /** {@link #write(ByteBuf)} with the bytes of {@code packet}. */
@@ -572,8 +624,7 @@ public final class Tunnel implements MemoryFile {
      *
      * @throws ErrnoException EBADFD for another request before {@code TUNSETIFF}, EINVAL after
      *     it; EINVAL for a short argument, a name the kernel refuses (or that is not UTF-8
-     *     once cut to 15 bytes), flags with neither
-     *     {@code IFF_TUN} nor {@code IFF_TAP}, {@code IFF_VNET_HDR} (not modelled in memory), or,
+     *     once cut to 15 bytes), flags with neither {@code IFF_TUN} nor {@code IFF_TAP}, or,
      *     for a name in use, the other device type or a different {@code IFF_MULTI_QUEUE};
      *     EBUSY for a name in use without {@code IFF_MULTI_QUEUE} or with
      *     {@code IFF_TUN_EXCL}; EEXIST when already attached; ENFILE when a template has no free
@@ -584,6 +635,14 @@ public final class Tunnel implements MemoryFile {
         String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
         if (request == TunIoctl.TUNGETIFF) {
             getInterface(argument, operation);
+            return;
+        }
+        if (request == TunIoctl.TUNGETFEATURES) {
+            getFeatures(operation, argument);
+            return;
+        }
+        if (request == TunIoctl.TUNSETVNETHDRSZ) {
+            setVnetHeaderSize(operation, argument);
             return;
         }
         if (request != TunIoctl.TUNSETIFF) {
@@ -602,10 +661,6 @@ public final class Tunnel implements MemoryFile {
         if ((flags & (TunIoctl.IFF_TUN | TunIoctl.IFF_TAP)) == 0) {
             throw new ErrnoException(operation, Errno.EINVAL,
                     "flags 0x" + Integer.toHexString(flags) + " have neither IFF_TUN nor IFF_TAP");
-        }
-        if ((flags & TunIoctl.IFF_VNET_HDR) != 0) {
-            throw new ErrnoException(operation, Errno.EINVAL,
-                    "IFF_VNET_HDR (virtio headers, offloads) is not modelled by the in-memory tunnel");
         }
         String template = requested.isEmpty() ? InterfaceNames.defaultTemplate(isTap(flags)) : requested;
         InterfaceNames.checkValid(template);
@@ -650,9 +705,52 @@ public final class Tunnel implements MemoryFile {
     }
 
     /**
-     * The kernel's answer to a request other than {@code TUNSETIFF} and {@code TUNGETIFF} (none
-     * is modelled here): EBADFD before {@code TUNSETIFF}, as for every request on an unattached
-     * fd, else EINVAL.
+     * {@code TUNSETOFFLOAD}, checked as the kernel's {@code set_offload} checks it: a bit the
+     * system does not {@linkplain MemoryIoSystem#setSupportedOffloadFlags support}, TSO or USO
+     * without CSUM, TSO_ECN without TSO, or USO4 without USO6 (or the reverse) fails with EINVAL.
+     *
+     * @throws ErrnoException EINVAL as above or for another request; EBADFD before
+     *     {@code TUNSETIFF}; EBADF after close
+     */
+    @Override
+    public int ioctl(long request, long value) throws ErrnoException {
+        String operation = "ioctl(" + TunIoctl.requestName(request) + ")";
+        if (request != TunIoctl.TUNSETOFFLOAD) {
+            throw unsupportedRequest(operation);
+        }
+        synchronized (lock) {
+            checkUsable(operation);
+        }
+        long unknown = value & ~(system.supportedOffloadFlags() & 0xFFFFFFFFL);
+        if (unknown != 0) {
+            throw new ErrnoException(operation, Errno.EINVAL, "offload bits 0x" + Long.toHexString(unknown)
+                    + " unknown to this kernel");
+        }
+        long rest = value;
+        if ((rest & TunIoctl.TUN_F_CSUM) != 0) {
+            rest &= ~TunIoctl.TUN_F_CSUM;
+            if ((rest & (TunIoctl.TUN_F_TSO4 | TunIoctl.TUN_F_TSO6)) != 0) {
+                rest &= ~(TunIoctl.TUN_F_TSO4 | TunIoctl.TUN_F_TSO6 | TunIoctl.TUN_F_TSO_ECN);
+            }
+            if ((rest & TunIoctl.TUN_F_USO4) != 0 && (rest & TunIoctl.TUN_F_USO6) != 0) {
+                rest &= ~(TunIoctl.TUN_F_USO4 | TunIoctl.TUN_F_USO6);
+            }
+        }
+        if (rest != 0) {
+            throw new ErrnoException(operation, Errno.EINVAL, "offload bits 0x" + Long.toHexString(rest)
+                    + " refused in 0x" + Long.toHexString(value)
+                    + " (TSO/USO need CSUM, TSO_ECN needs TSO, USO4 and USO6 go together)");
+        }
+        synchronized (lock) {
+            checkUsable(operation);
+            offloadFlags = (int) value;
+        }
+        return 0;
+    }
+
+    /**
+     * The kernel's answer to a request other than {@code TUNSETIFF} (or TUNGETIFF, TUNGETFEATURES, TUNSETVNETHDRSZ, TUNSETOFFLOAD):
+     * EBADFD before {@code TUNSETIFF}, as for every request on an unattached fd, else EINVAL.
      */
     ErrnoException unsupportedRequest(String operation) throws ErrnoException {
         synchronized (lock) {
@@ -661,7 +759,8 @@ public final class Tunnel implements MemoryFile {
                 return new ErrnoException(operation, Errno.EBADFD, "no TUNSETIFF on this fd yet");
             }
         }
-        return new ErrnoException(operation, Errno.EINVAL, "only TUNSETIFF and TUNGETIFF are supported in memory");
+        return new ErrnoException(operation, Errno.EINVAL,
+                "only TUNSETIFF, TUNGETIFF, TUNGETFEATURES, TUNSETVNETHDRSZ and TUNSETOFFLOAD are supported in memory");
     }
 
     /** Closes the file: later operations fail with EBADF; buffers stay readable for assertions. */
@@ -761,11 +860,14 @@ public final class Tunnel implements MemoryFile {
 
     // ---- internals ----
 
-    private boolean queueForReading(byte[] packet, boolean frameIfTap) {
+    private boolean queueForReading(byte[] vnetHeader, byte[] packet, boolean frameIfTap) {
         if (packet.length == 0) {
             throw new IllegalArgumentException("a packet has at least one byte");
         }
         synchronized (lock) {
+            if (vnetHeader != null && !hasVnetHeader(tunnelMode)) {
+                throw new IllegalStateException("tunnel " + describe() + " has no IFF_VNET_HDR: no header to give");
+            }
             if (closed) {
                 throw new IllegalStateException("tunnel " + describe() + " is closed");
             }
@@ -776,10 +878,51 @@ public final class Tunnel implements MemoryFile {
                 readDrops++;
                 return false;
             }
-            readBuffer.add(frameIfTap && isTap(tunnelMode) ? broadcastEthernetFrame(packet) : packet);
+            byte[] framed = frameIfTap && isTap(tunnelMode) ? broadcastEthernetFrame(packet) : packet;
+            if (hasVnetHeader(tunnelMode)) {
+                byte[] header = vnetHeader == null ? new byte[VirtioNetHeader.LENGTH] : vnetHeader;
+                checkKernelCouldSend(header, offloadFlags);
+                byte[] entry = new byte[header.length + framed.length];
+                System.arraycopy(header, 0, entry, 0, header.length);
+                System.arraycopy(framed, 0, entry, header.length, framed.length);
+                framed = entry;
+            }
+            readBuffer.add(framed);
         }
         fireReadinessListener();
         return true;
+    }
+
+    /** Whether the kernel, with these offloads, could hand the reader a packet with this header. */
+    private static void checkKernelCouldSend(byte[] header, int offloads) {
+        if (header.length != VirtioNetHeader.LENGTH) {
+            throw new IllegalArgumentException("a virtio_net_hdr is " + VirtioNetHeader.LENGTH + " bytes, not " + header.length);
+        }
+        ByteBuf view = Unpooled.wrappedBuffer(header);
+        try {
+            int needed;
+            switch (VirtioNetHeader.gsoProtocol(view, 0)) {
+                case VirtioNetHeader.GSO_NONE: needed = 0; break;
+                case VirtioNetHeader.GSO_TCPV4: needed = TunIoctl.TUN_F_TSO4; break;
+                case VirtioNetHeader.GSO_TCPV6: needed = TunIoctl.TUN_F_TSO6; break;
+                case VirtioNetHeader.GSO_UDP_L4: needed = TunIoctl.TUN_F_USO4 | TunIoctl.TUN_F_USO6; break;
+                default: throw new IllegalArgumentException("the kernel sends no gso_type 0x"
+                        + Integer.toHexString(VirtioNetHeader.gsoType(view, 0)));
+            }
+            if ((VirtioNetHeader.gsoType(view, 0) & VirtioNetHeader.GSO_ECN) != 0) {
+                needed |= TunIoctl.TUN_F_TSO_ECN;
+            }
+            if (VirtioNetHeader.needsChecksum(view, 0)) {
+                needed |= TunIoctl.TUN_F_CSUM;
+            }
+            if ((offloads & needed) != needed) {
+                throw new IllegalStateException("the kernel sends " + VirtioNetHeader.toString(view, 0)
+                        + " only with offloads 0x" + Integer.toHexString(needed) + "; TUNSETOFFLOAD allowed 0x"
+                        + Integer.toHexString(offloads));
+            }
+        } finally {
+            view.release();
+        }
     }
 
     private int writePacket(byte[] packet) throws ErrnoException {
@@ -793,7 +936,7 @@ public final class Tunnel implements MemoryFile {
                 throw new ErrnoException("write", Errno.ENOBUFS,
                         packet.length + " bytes exceed the send buffer of " + sendBufferSize);
             }
-            checkWellFormed(packet, tunnelMode);
+            checkWellFormed(packet, tunnelMode, vnetHeaderSize);
             if (writeBuffer.size() >= writeCapacity) {
                 if (blocking()) {
                     throw new IllegalStateException("a write to a full tunnel" + NOT_IN_MEMORY);
@@ -808,7 +951,7 @@ public final class Tunnel implements MemoryFile {
     }
 
     /** The kernel's {@code tun_get_user} checks on a written packet. */
-    private static void checkWellFormed(byte[] packet, int mode) throws ErrnoException {
+    private static void checkWellFormed(byte[] packet, int mode, int vnetSize) throws ErrnoException {
         int offset = 0;
         if (hasPacketInformation(mode)) {
             if (packet.length < TunIoctl.PI_HEADER_LENGTH) {
@@ -817,13 +960,17 @@ public final class Tunnel implements MemoryFile {
             }
             offset = TunIoctl.PI_HEADER_LENGTH;
         }
+        if (hasVnetHeader(mode)) {
+            checkWrittenVnetHeader(packet, offset, vnetSize);
+            offset += vnetSize;
+        }
         if (isTap(mode)) {
             if (packet.length - offset < EthernetHeader.LENGTH) {
                 throw new ErrnoException("write", Errno.EINVAL,
                         "TAP frame of " + (packet.length - offset) + " bytes is shorter than an Ethernet header");
             }
-        } else if (offset == 0) {
-            int version = packet.length == 0 ? 0 : ipVersion(packet);
+        } else if (!hasPacketInformation(mode)) {
+            int version = packet.length <= offset ? 0 : ipVersion(packet, offset);
             if (version != 4 && version != 6) {
                 throw new ErrnoException("write", Errno.EINVAL,
                         "an IFF_NO_PI TUN packet must start with IP version 4 or 6, not " + version);
@@ -831,40 +978,82 @@ public final class Tunnel implements MemoryFile {
         }
     }
 
-    private static int copyOut(byte[] packet, int mode, ByteBuf destination, int limit) throws ErrnoException {
-        if (!hasPacketInformation(mode)) {
-            int length = Math.min(limit, packet.length);
-            destination.writeBytes(packet, 0, length);
-            return length;
-        }
-        if (limit < TunIoctl.PI_HEADER_LENGTH) {
+    /**
+     * The kernel's {@code tun_put_user}: the PI header, then the virtio-net header (the stored 10
+     * bytes, zero-padded to the set size), then as much of the packet as fits.
+     */
+    private static int copyOut(byte[] entry, int mode, int vnetSize, ByteBuf destination, int limit)
+            throws ErrnoException {
+        int stored = hasVnetHeader(mode) ? VirtioNetHeader.LENGTH : 0; // queued entries carry the header
+        int bodyLength = entry.length - stored;
+        int pi = hasPacketInformation(mode) ? TunIoctl.PI_HEADER_LENGTH : 0;
+        int vnet = hasVnetHeader(mode) ? vnetSize : 0;
+        if (limit < pi) {
             throw new ErrnoException("read", Errno.EINVAL,
                     "limit " + limit + " cannot hold the 4-byte PI header; the packet is dropped");
         }
-        int room = limit - TunIoctl.PI_HEADER_LENGTH;
-        int length = Math.min(room, packet.length);
-        int flags = packet.length > room ? TunIoctl.TUN_PKT_STRIP : 0;
-        destination.ensureWritable(TunIoctl.PI_HEADER_LENGTH + length);
-        PiHeader.set(destination, destination.writerIndex(), flags, protocolOf(packet, mode));
-        destination.writerIndex(destination.writerIndex() + TunIoctl.PI_HEADER_LENGTH);
-        destination.writeBytes(packet, 0, length);
-        return TunIoctl.PI_HEADER_LENGTH + length;
+        if (limit - pi < vnet) {
+            throw new ErrnoException("read", Errno.EINVAL,
+                    "limit " + limit + " cannot hold the " + vnet + "-byte virtio-net header; the packet is dropped");
+        }
+        int room = limit - pi - vnet;
+        int length = Math.min(room, bodyLength);
+        destination.ensureWritable(pi + vnet + length);
+        if (pi > 0) {
+            int flags = bodyLength > room ? TunIoctl.TUN_PKT_STRIP : 0;
+            PiHeader.set(destination, destination.writerIndex(), flags, protocolOf(entry, stored, mode));
+            destination.writerIndex(destination.writerIndex() + pi);
+        }
+        if (vnet > 0) {
+            destination.writeBytes(entry, 0, VirtioNetHeader.LENGTH).writeZero(vnet - VirtioNetHeader.LENGTH);
+        }
+        destination.writeBytes(entry, stored, length);
+        return pi + vnet + length;
+    }
+
+    /**
+     * The checks of the kernel's {@code tun_get_user} and {@code virtio_net_hdr_to_skb} on the
+     * header of a written packet: it must fit, name a gso_type the kernel knows, and with
+     * NEEDS_CSUM point its checksum field inside the packet.
+     */
+    private static void checkWrittenVnetHeader(byte[] packet, int offset, int vnetSize) throws ErrnoException {
+        if (packet.length - offset < vnetSize) {
+            throw new ErrnoException("write", Errno.EINVAL, (packet.length - offset)
+                    + " bytes cannot hold the " + vnetSize + "-byte virtio-net header");
+        }
+        ByteBuf view = Unpooled.wrappedBuffer(packet);
+        try {
+            int gso = VirtioNetHeader.gsoProtocol(view, offset);
+            if (gso != VirtioNetHeader.GSO_NONE && gso != VirtioNetHeader.GSO_TCPV4 && gso != VirtioNetHeader.GSO_TCPV6
+                    && gso != VirtioNetHeader.GSO_UDP && gso != VirtioNetHeader.GSO_UDP_L4) {
+                throw new ErrnoException("write", Errno.EINVAL, "unknown gso_type 0x"
+                        + Integer.toHexString(VirtioNetHeader.gsoType(view, offset)));
+            }
+            int bodyLength = packet.length - offset - vnetSize;
+            if (VirtioNetHeader.needsChecksum(view, offset) && VirtioNetHeader.csumStart(view, offset)
+                    + VirtioNetHeader.csumOffset(view, offset) + 2 > bodyLength) {
+                throw new ErrnoException("write", Errno.EINVAL, "NEEDS_CSUM points past the packet: "
+                        + VirtioNetHeader.toString(view, offset) + " on " + bodyLength + " bytes");
+            }
+        } finally {
+            view.release();
+        }
     }
 
     /** The PI header's {@code proto}: what the kernel has in {@code skb->protocol}. */
-    private static int protocolOf(byte[] packet, int mode) {
+    private static int protocolOf(byte[] packet, int offset, int mode) {
         if (isTap(mode)) {
-            if (packet.length < EthernetHeader.LENGTH) {
+            if (packet.length - offset < EthernetHeader.LENGTH) {
                 return 0;
             }
             ByteBuf frame = Unpooled.wrappedBuffer(packet);
             try {
-                return EthernetHeader.outerType(frame, 0);
+                return EthernetHeader.outerType(frame, offset);
             } finally {
                 frame.release();
             }
         }
-        switch (ipVersion(packet)) {
+        switch (ipVersion(packet, offset)) {
             case 4: return EtherType.IPV4;
             case 6: return EtherType.IPV6;
             default: return 0;
@@ -876,7 +1065,11 @@ public final class Tunnel implements MemoryFile {
      * the codec's accessor so the header layout lives in one place.
      */
     private static int ipVersion(byte[] packet) {
-        ByteBuf view = Unpooled.wrappedBuffer(packet, 0, 1);
+        return ipVersion(packet, 0);
+    }
+
+    private static int ipVersion(byte[] packet, int offset) {
+        ByteBuf view = Unpooled.wrappedBuffer(packet, offset, 1);
         try {
             return Ipv4Header.version(view, 0);
         } finally {
@@ -991,6 +1184,38 @@ public final class Tunnel implements MemoryFile {
 
     private static boolean hasPacketInformation(int mode) {
         return (mode & TunIoctl.IFF_NO_PI) == 0;
+    }
+
+    private static boolean hasVnetHeader(int mode) {
+        return (mode & TunIoctl.IFF_VNET_HDR) != 0;
+    }
+
+    /** {@code TUNGETFEATURES}: the flags {@code TUNSETIFF} takes; works before {@code TUNSETIFF}, as in the kernel. */
+    private void getFeatures(String operation, byte[] argument) throws ErrnoException {
+        if (argument == null || argument.length < Integer.BYTES) {
+            throw new ErrnoException(operation, Errno.EFAULT, "the answer needs 4 bytes");
+        }
+        synchronized (lock) {
+            checkOpen(operation);
+        }
+        ByteBuffer.wrap(argument).order(ByteOrder.nativeOrder())
+                .putInt(0, TunIoctl.IFF_TUN | TunIoctl.IFF_TAP | DEVICE_FEATURES);
+    }
+
+    /** {@code TUNSETVNETHDRSZ}: at least 10 bytes, else EINVAL, as in the kernel. */
+    private void setVnetHeaderSize(String operation, byte[] argument) throws ErrnoException {
+        if (argument == null || argument.length < Integer.BYTES) {
+            throw new ErrnoException(operation, Errno.EFAULT, "the size is a 4-byte int");
+        }
+        int size = ByteBuffer.wrap(argument).order(ByteOrder.nativeOrder()).getInt(0);
+        synchronized (lock) {
+            checkUsable(operation);
+            if (size < VirtioNetHeader.LENGTH) {
+                throw new ErrnoException(operation, Errno.EINVAL, "virtio-net header size " + size
+                        + " (at least " + VirtioNetHeader.LENGTH + ")");
+            }
+            vnetHeaderSize = size;
+        }
     }
 
     private static List<byte[]> copies(ArrayDeque<byte[]> packets) {

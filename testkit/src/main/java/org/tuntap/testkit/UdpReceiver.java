@@ -124,6 +124,13 @@ public final class UdpReceiver {
                 }
                 buf.skipBytes(PiHeader.LENGTH);
             }
+            if ((mode & TunIoctl.IFF_VNET_HDR) != 0) {
+                int headerSize = tunnel.vnetHeaderSize();
+                if (buf.readableBytes() < headerSize) {
+                    return null;
+                }
+                buf.skipBytes(headerSize);
+            }
             if (Tunnel.isTap(mode)) {
                 if (buf.readableBytes() < EthernetHeader.LENGTH
                         || EthernetHeader.outerType(buf, buf.readerIndex()) != EtherType.IPV4) {

@@ -52,6 +52,11 @@ import java.util.Objects;
  * {@link TunBindException} naming the cause (and leaves no fd open). The channel's
  * {@link #localAddress()} is then the device's real name.
  *
+ * <p>With {@link TunChannelOption#VNET_HDR} on, every packet carries a {@link VirtioNetHeader}
+ * in front (after the PI header, if any), both ways: a read may then be a super-packet of up to
+ * 64 KiB (see {@link TunChannelOption#OFFLOADS}) described by its header, which a forwarder passes
+ * on whole, and every written {@code ByteBuf} must start with a header.
+ *
  * <p>Reads follow Netty's receive allocator (at most {@link TunChannelOption#READ_BUDGET}
  * packets per readiness event). EAGAIN and EINTR end a read loop quietly; any other read error
  * is fired to {@code exceptionCaught} and closes the channel. Writes retry EINTR, wait for
@@ -305,9 +310,15 @@ public final class TunChannel extends AbstractChannel {
             throw new TunBindException(name, e);
         }
         try {
+            if (config.isVnetHdr()) {
+                OffloadNegotiation.checkVnetHeaderSupported(io, newFd);
+            }
             byte[] ifreq = Ifreq.encode(name, config.ifreqFlags());
             io.ioctl(newFd, TunIoctl.TUNSETIFF, ifreq);
             applyDeviceSettings(newFd);
+            if (config.isVnetHdr()) {
+                config.setAppliedOffloads(OffloadNegotiation.apply(io, newFd, Ifreq.name(ifreq), config.getOffloads()));
+            }
             localAddress = new TunAddress(Ifreq.name(ifreq), config.getMode());
         } catch (Throwable t) {
             closeQuietly(newFd);

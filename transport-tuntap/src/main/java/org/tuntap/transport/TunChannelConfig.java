@@ -11,7 +11,10 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import org.tuntap.transport.spi.TunIoctl;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The configuration of a {@link TunChannel}: the device settings used at bind (see
@@ -23,8 +26,8 @@ import java.util.Map;
  */
 public final class TunChannelConfig extends DefaultChannelConfig {
 
-    /** IPv4's largest packet, plus a PI header and a VLAN-tagged Ethernet header. */
-    public static final int DEFAULT_MAX_PACKET_SIZE = 65_535 + TunIoctl.PI_HEADER_LENGTH + 18;
+    /** IPv4's largest packet, plus a PI header, a virtio-net header and a VLAN-tagged Ethernet header. */
+    public static final int DEFAULT_MAX_PACKET_SIZE = 65_535 + TunIoctl.PI_HEADER_LENGTH + VirtioNetHeader.LENGTH + 18;
     /** The most packets read per readiness event, unless {@link #setReadBudget(int)} says otherwise. */
     public static final int DEFAULT_READ_BUDGET = 64;
 
@@ -39,6 +42,9 @@ public final class TunChannelConfig extends DefaultChannelConfig {
     private volatile boolean closeAdoptedFd = true;
     /** An adopted fd whose TUNGETIFF answer proved packet information on. */
     private volatile boolean packetInfoProven;
+    private volatile boolean vnetHdr;
+    private volatile Set<TunOffload> offloads = Collections.emptySet();
+    private volatile Set<TunOffload> appliedOffloads = Collections.emptySet();
 
     TunChannelConfig(TunChannel channel) {
         super(channel, new FixedRecvByteBufAllocator(DEFAULT_MAX_PACKET_SIZE).maxMessagesPerRead(DEFAULT_READ_BUDGET));
@@ -50,7 +56,8 @@ public final class TunChannelConfig extends DefaultChannelConfig {
                 TunChannelOption.MODE, TunChannelOption.PACKET_INFO, TunChannelOption.MAX_PACKET_SIZE,
                 TunChannelOption.READ_BUDGET, TunChannelOption.MULTI_QUEUE, TunChannelOption.EXCLUSIVE,
                 TunChannelOption.PERSIST, TunChannelOption.OWNER, TunChannelOption.GROUP,
-                TunChannelOption.CLOSE_ADOPTED_FD);
+                TunChannelOption.CLOSE_ADOPTED_FD,
+                TunChannelOption.VNET_HDR, TunChannelOption.OFFLOADS);
     }
 
     @Override
@@ -66,6 +73,8 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         if (option == TunChannelOption.OWNER) return (T) Integer.valueOf(getOwner());
         if (option == TunChannelOption.GROUP) return (T) Integer.valueOf(getGroup());
         if (option == TunChannelOption.CLOSE_ADOPTED_FD) return (T) Boolean.valueOf(isCloseAdoptedFd());
+        if (option == TunChannelOption.VNET_HDR) return (T) Boolean.valueOf(isVnetHdr());
+        if (option == TunChannelOption.OFFLOADS) return (T) getOffloads();
         return super.getOption(option);
     }
 
@@ -92,6 +101,12 @@ public final class TunChannelConfig extends DefaultChannelConfig {
             setGroup((Integer) value);
         } else if (option == TunChannelOption.CLOSE_ADOPTED_FD) {
             setCloseAdoptedFd((Boolean) value);
+        } else if (option == TunChannelOption.VNET_HDR) {
+            setVnetHdr((Boolean) value);
+        } else if (option == TunChannelOption.OFFLOADS) {
+            @SuppressWarnings("unchecked")
+            Set<TunOffload> requested = (Set<TunOffload>) value;
+            setOffloads(requested);
         } else {
             return super.setOption(option, value);
         }
@@ -299,6 +314,47 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return this;
     }
 
+    /** Whether every packet carries a {@link VirtioNetHeader} ({@code IFF_VNET_HDR}); {@link TunChannelOption#VNET_HDR}. */
+    public boolean isVnetHdr() {
+        return vnetHdr;
+    }
+
+    /**
+     * Puts a virtio-net header in front of every packet, both ways; before bind only. Off (the
+     * default) also turns every offload off.
+     *
+     * @param vnetHdr true for {@code IFF_VNET_HDR}
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
+    public TunChannelConfig setVnetHdr(boolean vnetHdr) {
+        checkUnbound(TunChannelOption.VNET_HDR);
+        this.vnetHdr = vnetHdr;
+        return this;
+    }
+
+    /** The offloads asked for ({@link TunChannelOption#OFFLOADS}); an unmodifiable set. */
+    public Set<TunOffload> getOffloads() {
+        return offloads;
+    }
+
+    /**
+     * Sets the offloads to ask the kernel for at bind, when {@link #isVnetHdr()}; before bind only.
+     *
+     * @param offloads the offloads; empty for none
+     * @return this config
+     * @throws IllegalStateException if the channel is already bound
+     */
+    public TunChannelConfig setOffloads(Set<TunOffload> offloads) {
+        checkUnbound(TunChannelOption.OFFLOADS);
+        if (offloads == null) {
+            throw new NullPointerException("offloads");
+        }
+        this.offloads = offloads.isEmpty() ? Collections.emptySet()
+                : Collections.unmodifiableSet(EnumSet.copyOf(offloads));
+        return this;
+    }
+
     /**
      * Takes the settings of an adopted fd's device from its {@code TUNGETIFF} flags: the mode and
      * {@code IFF_MULTI_QUEUE} for certain. Packet information only half: the kernel ORs
@@ -319,6 +375,20 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         packetInfo = (flags & TunIoctl.IFF_NO_PI) == 0;
         packetInfoProven = packetInfo;
         multiQueue = (flags & TunIoctl.IFF_MULTI_QUEUE) != 0;
+        vnetHdr = (flags & TunIoctl.IFF_VNET_HDR) != 0; // reliable: every packet then carries the header
+    }
+
+    /**
+     * The offloads the kernel accepted at bind: {@link #getOffloads()} less those it refused (an
+     * older kernel refuses USO; the kernel refuses TSO without CSUM). Empty before bind and
+     * without {@link #isVnetHdr()}.
+     */
+    public Set<TunOffload> getAppliedOffloads() {
+        return appliedOffloads;
+    }
+
+    void setAppliedOffloads(Set<TunOffload> applied) {
+        this.appliedOffloads = applied;
     }
 
     /** The {@code TUNSETIFF} flags these settings ask for. */
@@ -332,6 +402,9 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         }
         if (exclusive) {
             flags |= TunIoctl.IFF_TUN_EXCL;
+        }
+        if (vnetHdr) {
+            flags |= TunIoctl.IFF_VNET_HDR;
         }
         return flags;
     }

@@ -2,11 +2,13 @@ package org.tuntap.transport;
 
 import io.netty.channel.ChannelOption;
 
+import java.util.Set;
+
 /**
  * Options of a {@link TunChannel}, beside Netty's usual ones ({@code AUTO_READ},
  * {@code ALLOCATOR}, {@code RCVBUF_ALLOCATOR}, {@code WRITE_BUFFER_WATER_MARK}, ...).
  *
- * <p>The device options ({@link #MODE} to {@link #GROUP}) take effect at bind; setting them on a
+ * <p>The device options ({@link #MODE} to {@link #OFFLOADS}) take effect at bind; setting them on a
  * bound channel fails.
  */
 public final class TunChannelOption<T> extends ChannelOption<T> {
@@ -24,7 +26,8 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
      * The most bytes one read returns, packet-information header included; longer packets are
      * truncated as the kernel does (and flagged {@code TUN_PKT_STRIP} in the PI header).
      * Default {@link TunChannelConfig#DEFAULT_MAX_PACKET_SIZE}: a 64 KiB IP packet with PI and
-     * VLAN-tagged Ethernet headers. Set it to MTU + headers to save memory.
+     * VLAN-tagged Ethernet headers, and a virtio-net header (so a 64 KiB super-packet fits). Set
+     * it to MTU + headers to save memory when offloads are off.
      */
     public static final ChannelOption<Integer> MAX_PACKET_SIZE = valueOf(TunChannelOption.class, "TUN_MAX_PACKET_SIZE");
 
@@ -59,6 +62,23 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
      * always close it.
      */
     public static final ChannelOption<Boolean> CLOSE_ADOPTED_FD = valueOf(TunChannelOption.class, "TUN_CLOSE_ADOPTED_FD");
+
+    /**
+     * Put a {@link VirtioNetHeader} ({@code struct virtio_net_hdr}, 10 bytes) in front of every
+     * packet, both ways ({@code IFF_VNET_HDR}): inbound each {@code ByteBuf} starts with the
+     * header (after the PI header, if any), and outbound each written {@code ByteBuf} must start
+     * with one ({@link VirtioNetHeader#writeEmpty} for an ordinary packet). Needed for
+     * {@link #OFFLOADS}. Default false; false is also the off switch for offloads.
+     */
+    public static final ChannelOption<Boolean> VNET_HDR = valueOf(TunChannelOption.class, "TUN_VNET_HDR");
+
+    /**
+     * The offloads to ask the kernel for ({@code TUNSETOFFLOAD}) when {@link #VNET_HDR} is on:
+     * with {@link TunOffload#TSO4} a read may return a TCP super-packet of up to 64 KiB. Those the
+     * kernel refuses are dropped at bind; {@link TunChannelConfig#getAppliedOffloads()} says which
+     * were applied. Default: none.
+     */
+    public static final ChannelOption<Set<TunOffload>> OFFLOADS = valueOf(TunChannelOption.class, "TUN_OFFLOADS");
 
     @SuppressWarnings("unused")
     private TunChannelOption() {

@@ -1,7 +1,6 @@
 package org.tuntap.codec.ipv6;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
@@ -11,6 +10,8 @@ import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.EtherType;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.buffer.Headroom;
 import org.tuntap.codec.ethernet.EthernetFrame;
 import org.tuntap.codec.pi.PiPacket;
@@ -30,8 +31,13 @@ import org.tuntap.codec.pi.PiPacket;
  * <p>Outbound it turns an {@link Ipv6Datagram} into a {@link ByteBuf} IPv6 packet, the header in
  * front of the segment without copying it; an {@link Ipv6Packet} is sent as it is. Hop limit,
  * traffic class and flow label are settings.
+ *
+ * <p>Put it below {@code Ipv4Codec} (PI, IPv6, IPv4, UDP): the UDP layer then gets both families
+ * and its datagrams to IPv6 recipients reach this layer on the way out. It is transparent to
+ * the fused path of the layers around it (see {@link LayerHandler}): IPv4 packets go through it
+ * in one step with them, IPv6 ones take the layered path.
  */
-public final class Ipv6Codec extends ChannelDuplexHandler {
+public final class Ipv6Codec extends LayerHandler {
 
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(Ipv6Codec.class));
     private final Ipv6Repr header = new Ipv6Repr();
@@ -86,8 +92,9 @@ public final class Ipv6Codec extends ChannelDuplexHandler {
         return drops.counters();
     }
 
+    /** Decodes IPv6 packets (as the class comment says); passes everything else on. */
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    protected void read(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf;
         if (msg instanceof ByteBuf b) {
             if (!b.isReadable() || Ipv6Header.version(b, b.readerIndex()) != 6) {
@@ -175,5 +182,31 @@ public final class Ipv6Codec extends ChannelDuplexHandler {
         ByteBuf packet = Headroom.prepend(ctx.alloc(), segment, Ipv6Header.LENGTH);
         header.emit(Headroom.headerBuffer(packet), packet.readerIndex(), payloadLength);
         return packet;
+    }
+
+    // ---- fused path: transparent to IPv4 ----
+
+    /** Reads IP packets. */
+    @Override
+    protected Bytes fusedTakes() {
+        return Bytes.IP_PACKET;
+    }
+
+    /** Passes IPv4 packets up as they are. */
+    @Override
+    protected Bytes fusedYields() {
+        return Bytes.IP_PACKET;
+    }
+
+    /** Adds nothing to the IPv4 packets of the fused path. */
+    @Override
+    protected int fusedHeaderLength() {
+        return 0;
+    }
+
+    /** IPv4 goes through; IPv6 takes the layered path, where this layer decodes it. */
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        return fields.end() > index && Ipv6Header.version(buf, index) == 4 ? index : -1;
     }
 }

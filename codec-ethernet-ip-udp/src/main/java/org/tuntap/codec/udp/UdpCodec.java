@@ -19,25 +19,34 @@ import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv4.Ipv4Datagram;
 import org.tuntap.codec.ipv4.Ipv4Header;
 import org.tuntap.codec.ipv4.Ipv4Packet;
+import org.tuntap.codec.ipv6.Ipv6Codec;
+import org.tuntap.codec.ipv6.Ipv6Datagram;
+import org.tuntap.codec.ipv6.Ipv6Header;
+import org.tuntap.codec.ipv6.Ipv6Packet;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
  * The UDP layer: turns the tunnel into ordinary Netty UDP for the handlers after it.
  *
- * <p>Inbound it takes an {@link Ipv4Packet} of protocol 17 and emits a {@link DatagramPacket}
- * whose content is a retained slice of the payload, sender the source address and port,
- * recipient the destination. Bad lengths and (when verified) bad checksums are dropped and
- * counted; packets of other protocols pass on.
+ * <p>Both IP families, so a handler after it does not care which one a datagram came over.
+ * Inbound it takes an {@link Ipv4Packet} of protocol 17 or an {@link Ipv6Packet} whose upper
+ * layer is UDP (not a fragment) and emits a {@link DatagramPacket} whose content is a retained
+ * slice of the payload, sender the source address and port ({@code Inet4Address} or
+ * {@code Inet6Address}), recipient the destination. Bad lengths and (when verified) bad
+ * checksums are dropped and counted; over IPv6 the checksum is mandatory (RFC 8200 section
+ * 8.1), so a zero one is {@link DropReason#BAD_CHECKSUM}. Packets of other protocols pass on.
  *
  * <p>Outbound it takes a {@link DatagramPacket} and emits an {@link Ipv4Datagram} for
- * {@link Ipv4Codec}: the UDP header in front of the payload (no copy), the checksum over the
- * pseudo-header. The source is the packet's {@code sender()}, or the
- * {@linkplain #setDefaultLocalAddress default local address} when that is null (or for its IP
- * when the sender's address is the wildcard). Only IPv4 is supported; anything else fails the
- * write with an {@link EncoderException}.
+ * {@link Ipv4Codec}, or an {@link Ipv6Datagram} for {@link Ipv6Codec} when the recipient is an
+ * IPv6 address: the UDP header in front of the payload (no copy), the checksum over the
+ * family's pseudo-header. The source is the packet's {@code sender()}, or the
+ * {@linkplain #setDefaultLocalAddress default local address} of the recipient's family when
+ * that is null (or for its IP when the sender's address is the wildcard). A sender of the other
+ * family, or no sender at all, fails the write with an {@link EncoderException}.
  *
  * <p>On top of the IPv4 layer (and PI, Ethernet and ARP below it) it is the top of their fused
  * path (see {@link LayerHandler}): a datagram read is then the buffer the channel read, its
@@ -53,10 +62,16 @@ public final class UdpCodec extends LayerHandler {
     private final AddressCache outboundDestination = new AddressCache();
     private ChecksumPolicy checksums = ChecksumPolicy.BOTH;
     private InetSocketAddress defaultLocalAddress;
+    private InetSocketAddress defaultLocalAddress6;
 
     // The datagram being written, between route() and its header being built (event loop only).
+    private boolean ipv6;
     private int source;
     private int destination;
+    private long sourceHigh;
+    private long sourceLow;
+    private long destinationHigh;
+    private long destinationLow;
     private int sourcePort;
     private int destinationPort;
     private ByteBuf payload;
@@ -82,18 +97,31 @@ public final class UdpCodec extends LayerHandler {
         return this;
     }
 
-    /** The source of outbound packets whose {@code sender()} is null. Must be an IPv4 address. */
+    /**
+     * The source of outbound packets to recipients of this address's family whose
+     * {@code sender()} is null: call it once for IPv4 and once for IPv6 to have both. Must be a
+     * resolved address.
+     */
     public UdpCodec setDefaultLocalAddress(InetSocketAddress defaultLocalAddress) {
+        if (defaultLocalAddress != null && defaultLocalAddress.getAddress() instanceof Inet6Address) {
+            this.defaultLocalAddress6 = defaultLocalAddress;
+            return this;
+        }
         if (defaultLocalAddress != null && !(defaultLocalAddress.getAddress() instanceof Inet4Address)) {
-            throw new IllegalArgumentException("the default local address must be a resolved IPv4 address: " + defaultLocalAddress);
+            throw new IllegalArgumentException("the default local address must be a resolved IP address: " + defaultLocalAddress);
         }
         this.defaultLocalAddress = defaultLocalAddress;
         return this;
     }
 
-    /** The source of outbound packets whose {@code sender()} is null, or null when not set. */
+    /** The IPv4 source of outbound packets whose {@code sender()} is null, or null when not set. */
     public InetSocketAddress defaultLocalAddress() {
         return defaultLocalAddress;
+    }
+
+    /** The IPv6 source of outbound packets whose {@code sender()} is null, or null when not set. */
+    public InetSocketAddress defaultLocalAddress6() {
+        return defaultLocalAddress6;
     }
 
     /** Raise a {@code DecoderException} for every inbound drop (after counting it). Default off. */
@@ -113,6 +141,19 @@ public final class UdpCodec extends LayerHandler {
      */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Ipv6Packet packet6 && packet6.upperLayerProtocol() == Ipv4Header.PROTOCOL_UDP
+                && !packet6.isFragment()) {
+            DatagramPacket decoded;
+            try {
+                decoded = decode(ctx, packet6);
+            } finally {
+                packet6.release();
+            }
+            if (decoded != null) {
+                ctx.fireChannelRead(decoded);
+            }
+            return;
+        }
         if (!(msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP)) {
             ctx.fireChannelRead(msg);
             return;
@@ -145,6 +186,24 @@ public final class UdpCodec extends LayerHandler {
                 inboundSender.socketAddress(source, UdpHeader.sourcePort(buf, at)));
     }
 
+    private DatagramPacket decode(ChannelHandlerContext ctx, Ipv6Packet packet) {
+        ByteBuf buf = packet.content();
+        int at = packet.upperLayerIndex();
+        DropReason problem = UdpHeader.checkIpv6(buf, at, packet.upperLayerLength(), buf.readerIndex(), checksums.verify());
+        if (problem != null) {
+            drops.drop(ctx, problem, packet);
+            return null;
+        }
+        int length = UdpHeader.length(buf, at);
+        int ip = buf.readerIndex();
+        return new DatagramPacket(
+                buf.retainedSlice(at + UdpHeader.LENGTH, length - UdpHeader.LENGTH),
+                inboundRecipient.socketAddress6(Ipv6Header.destinationHigh(buf, ip), Ipv6Header.destinationLow(buf, ip),
+                        UdpHeader.destinationPort(buf, at)),
+                inboundSender.socketAddress6(Ipv6Header.sourceHigh(buf, ip), Ipv6Header.sourceLow(buf, ip),
+                        UdpHeader.sourcePort(buf, at)));
+    }
+
     /**
      * Sends a {@link DatagramPacket} through the fused stack when it can, else as an
      * {@link Ipv4Datagram}; one that cannot be sent fails its promise. Passes anything else on.
@@ -162,7 +221,7 @@ public final class UdpCodec extends LayerHandler {
             promise.tryFailure(t);
             return;
         }
-        FusedStack fused = fusedStack(ctx);
+        FusedStack fused = ipv6 ? null : fusedStack(ctx); // the fused path is IPv4's
         if (fused != null && fused.isTop(this)) {
             FusedFields fields = fused.fields();
             fields.source(source);
@@ -181,27 +240,41 @@ public final class UdpCodec extends LayerHandler {
     /** Works out and checks the addresses and payload of an outbound datagram; throws if it cannot be sent. */
     private void route(DatagramPacket packet) {
         InetSocketAddress recipient = packet.recipient();
-        if (recipient == null || !(recipient.getAddress() instanceof Inet4Address destinationAddress)) {
-            throw new EncoderException("UDP over the tunnel needs a resolved IPv4 recipient, not " + recipient);
+        InetAddress destinationAddress = recipient == null ? null : recipient.getAddress();
+        if (!(destinationAddress instanceof Inet4Address || destinationAddress instanceof Inet6Address)) {
+            throw new EncoderException("UDP over the tunnel needs a resolved IP recipient, not " + recipient);
         }
-        InetSocketAddress sender = packet.sender() != null ? packet.sender() : defaultLocalAddress;
+        ipv6 = destinationAddress instanceof Inet6Address;
+        InetSocketAddress familyDefault = ipv6 ? defaultLocalAddress6 : defaultLocalAddress;
+        InetSocketAddress sender = packet.sender() != null ? packet.sender() : familyDefault;
         if (sender == null) {
-            throw new EncoderException("the packet has no sender and the UdpCodec no default local address");
+            throw new EncoderException("the packet has no sender and the UdpCodec no default local "
+                    + (ipv6 ? "IPv6" : "IPv4") + " address");
         }
         InetAddress senderAddress = sender.getAddress();
-        if (senderAddress != null && senderAddress.isAnyLocalAddress() && defaultLocalAddress != null) {
-            senderAddress = defaultLocalAddress.getAddress();
+        if (senderAddress != null && senderAddress.isAnyLocalAddress() && familyDefault != null) {
+            senderAddress = familyDefault.getAddress();
         }
-        if (!(senderAddress instanceof Inet4Address sourceAddress) || senderAddress.isAnyLocalAddress()) {
-            throw new EncoderException("UDP over the tunnel needs a resolved IPv4 sender, not " + sender);
+        if (senderAddress == null || senderAddress.isAnyLocalAddress()
+                || (ipv6 ? !(senderAddress instanceof Inet6Address) : !(senderAddress instanceof Inet4Address))) {
+            throw new EncoderException("UDP over the tunnel to " + recipient + " needs a resolved "
+                    + (ipv6 ? "IPv6" : "IPv4") + " sender, not " + sender);
         }
         ByteBuf content = packet.content();
-        if (content.readableBytes() > UdpHeader.MAX_IPV4_PAYLOAD) {
+        int max = ipv6 ? Ipv6Header.MAX_PAYLOAD_LENGTH - UdpHeader.LENGTH : UdpHeader.MAX_IPV4_PAYLOAD;
+        if (content.readableBytes() > max) {
             throw new EncoderException("UDP payload of " + content.readableBytes() + " bytes exceeds "
-                    + UdpHeader.MAX_IPV4_PAYLOAD + ", the most one IPv4 packet carries");
+                    + max + ", the most one " + (ipv6 ? "IPv6" : "IPv4") + " packet carries");
         }
-        source = outboundSource.toInt(sourceAddress);
-        destination = outboundDestination.toInt(destinationAddress);
+        if (ipv6) {
+            sourceHigh = outboundSource.high6((Inet6Address) senderAddress);
+            sourceLow = outboundSource.low6((Inet6Address) senderAddress);
+            destinationHigh = outboundDestination.high6((Inet6Address) destinationAddress);
+            destinationLow = outboundDestination.low6((Inet6Address) destinationAddress);
+        } else {
+            source = outboundSource.toInt((Inet4Address) senderAddress);
+            destination = outboundDestination.toInt((Inet4Address) destinationAddress);
+        }
         sourcePort = sender.getPort();
         destinationPort = recipient.getPort();
         payload = content;
@@ -209,12 +282,18 @@ public final class UdpCodec extends LayerHandler {
         payloadLength = content.readableBytes();
     }
 
-    /** The layered path: the datagram (already routed) as an {@link Ipv4Datagram}. */
+    /** The layered path: the datagram (already routed) as an {@link Ipv4Datagram} or {@link Ipv6Datagram}. */
     @Override
-    protected Ipv4Datagram encode(ChannelHandlerContext ctx, Object msg) {
+    protected Object encode(ChannelHandlerContext ctx, Object msg) {
         ByteBuf content = ((DatagramPacket) msg).content();
         ByteBuf segment = Headroom.prepend(ctx.alloc(), content, UdpHeader.LENGTH);
-        UdpHeader.set(Headroom.headerBuffer(segment), segment.readerIndex(), source, destination, sourcePort, destinationPort,
+        ByteBuf header = Headroom.headerBuffer(segment);
+        if (ipv6) {
+            UdpHeader.setIpv6(header, segment.readerIndex(), sourceHigh, sourceLow, destinationHigh, destinationLow,
+                    sourcePort, destinationPort, content, content.readerIndex(), content.readableBytes(), checksums.compute());
+            return new Ipv6Datagram(sourceHigh, sourceLow, destinationHigh, destinationLow, Ipv4Header.PROTOCOL_UDP, segment);
+        }
+        UdpHeader.set(header, segment.readerIndex(), source, destination, sourcePort, destinationPort,
                 content, checksums.compute());
         return new Ipv4Datagram(source, destination, Ipv4Header.PROTOCOL_UDP, segment);
     }

@@ -56,6 +56,20 @@ public final class TunIoctl {
     /** Bytes in {@code struct tun_pi}. */
     public static final int PI_HEADER_LENGTH = 4;
 
+    // TUNSETOFFLOAD flags: what the reader handles, so what the kernel may hand it
+    /** The reader completes partial checksums ({@code NEEDS_CSUM}); TSO and USO need it. */
+    public static final int TUN_F_CSUM = 0x01;
+    /** The reader takes IPv4 TCP super-packets. */
+    public static final int TUN_F_TSO4 = 0x02;
+    /** The reader takes IPv6 TCP super-packets. */
+    public static final int TUN_F_TSO6 = 0x04;
+    /** The reader takes TCP super-packets with ECN's CWR set (needs TSO4 or TSO6). */
+    public static final int TUN_F_TSO_ECN = 0x08;
+    /** The reader takes IPv4 UDP super-packets (Linux 6.2+; only together with {@link #TUN_F_USO6}). */
+    public static final int TUN_F_USO4 = 0x20;
+    /** The reader takes IPv6 UDP super-packets (Linux 6.2+; only together with {@link #TUN_F_USO4}). */
+    public static final int TUN_F_USO6 = 0x40;
+
     private TunIoctl() {
     }
 
