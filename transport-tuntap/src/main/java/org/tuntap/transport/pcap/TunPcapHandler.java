@@ -9,6 +9,7 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelConfig;
 import org.tuntap.transport.TunMode;
+import org.tuntap.transport.VirtioNetHeader;
 import org.tuntap.transport.spi.TunIoctl;
 
 import java.io.BufferedOutputStream;
@@ -25,7 +26,9 @@ import java.nio.file.Path;
  *
  * <p>The link type follows the device: {@code LINKTYPE_RAW} (101) for TUN, IP packets;
  * {@code LINKTYPE_ETHERNET} (1) for TAP, Ethernet frames. When the channel carries packet
- * information, the 4-byte PI header is left out of the capture (pcap has no place for it).
+ * information, the 4-byte PI header is left out of the capture (pcap has no place for it), and
+ * so is the virtio-net header with {@link org.tuntap.transport.TunChannelOption#VNET_HDR} (an
+ * offloaded super-packet is then captured as one packet of up to 64 KiB).
  * Written packets are captured when the pipeline hands them to the channel; one the device then
  * refuses is still in the capture (the channel's {@link TunChannel#counters() counters} count it).
  *
@@ -42,7 +45,8 @@ public final class TunPcapHandler extends ChannelDuplexHandler {
     private final long startNanos = System.nanoTime();
 
     private PcapWriter writer;
-    private int piLength;
+    /** Bytes in front of each packet that are not the packet: PI and virtio-net headers. */
+    private int prefixLength;
     private boolean stopped;
 
     /** Captures to {@code out}, which the handler buffers and closes when done. */
@@ -116,12 +120,12 @@ public final class TunPcapHandler extends ChannelDuplexHandler {
         if (pcap == null) {
             return;
         }
-        int length = packet.readableBytes() - piLength;
+        int length = packet.readableBytes() - prefixLength;
         if (length <= 0) {
-            return; // not even a PI header: the device refuses such a write; nothing to show
+            return; // not even the headers: the device refuses such a write; nothing to show
         }
         try {
-            pcap.write(epochMicros(), packet, packet.readerIndex() + piLength, length);
+            pcap.write(epochMicros(), packet, packet.readerIndex() + prefixLength, length);
         } catch (IOException e) {
             stop(e);
         }
@@ -135,7 +139,8 @@ public final class TunPcapHandler extends ChannelDuplexHandler {
     private PcapWriter writer(ChannelHandlerContext ctx) {
         if (writer == null && !stopped) {
             TunChannelConfig config = ((TunChannel) ctx.channel()).config();
-            piLength = config.isPacketInfo() ? TunIoctl.PI_HEADER_LENGTH : 0;
+            prefixLength = (config.isPacketInfo() ? TunIoctl.PI_HEADER_LENGTH : 0)
+                    + (config.isVnetHdr() ? VirtioNetHeader.LENGTH : 0);
             try {
                 writer = new PcapWriter(out, config.getMode() == TunMode.TAP
                         ? PcapWriter.LINKTYPE_ETHERNET : PcapWriter.LINKTYPE_RAW);
