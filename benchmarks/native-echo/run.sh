@@ -14,7 +14,8 @@
 # so no ARP falls in the measured window. There is no raw Netty echo on TAP.
 #
 # usage: benchmarks/native-echo/run.sh [SECONDS] [WINDOW] [ROUNDS] [tun|tap]   (as root; build the
-#        project first: ./mvnw -B -q package -DskipTests)
+#        project first: ./mvnw -B -q package -DskipTests). ECHO_JAVA_OPTS adds JVM options to the
+#        Netty echoes (e.g. -Dio.netty.leakDetection.level=disabled, -Xlog:gc).
 set -euo pipefail
 seconds=${1:-5}
 window=${2:-32}
@@ -61,8 +62,8 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
   local log="$out/$1.log"
   case "$1" in
     c) "$out/c-echo" "$device" $([ "$mode" = tap ] && echo tap) >"$log" 2>&1 & ;;
-    netty-raw) "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" native --name "$device" --address none --raw >"$log" 2>&1 & ;;
-    netty) "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" native --name "$device" --mode "$mode" --address none >"$log" 2>&1 & ;;
+    netty-raw) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --raw >"$log" 2>&1 & ;;
+    netty) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none >"$log" 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 1 100); do
@@ -79,7 +80,7 @@ for size in 64 1400; do
   for round in $(seq 1 "$rounds"); do
     for impl in $impls; do
       if [ "$mode" = tap ]; then
-        ip neigh flush dev "$device"
+        ip neigh flush dev "$device" nud all # permanent entries too: the last echo's MAC is not this one's
         [ "$impl" = c ] && ip neigh replace "$target" lladdr "$c_mac" nud permanent dev "$device"
       fi
       start_echo "$impl"
