@@ -93,6 +93,33 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     }
 
     /**
+     * The layered path, inbound: decodes {@code msg} with {@link #decode}, releases it, and fires
+     * what it became, the way Netty's {@code MessageToMessageDecoder} does for one output but with
+     * no list. A drop (null) fires nothing; a strict-mode {@code DecoderException} propagates to
+     * the pipeline after the input is released.
+     */
+    protected final void decodeAndFire(ChannelHandlerContext ctx, Object msg) {
+        Object decoded;
+        try {
+            decoded = decode(ctx, msg);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+        if (decoded != null) {
+            ctx.fireChannelRead(decoded);
+        }
+    }
+
+    /**
+     * The layered path: one inbound message this layer handles in, what it becomes out, or null
+     * when it is dropped (counted). Must not release {@code msg}: the caller does. Layers that
+     * decode nothing keep the default.
+     */
+    protected Object decode(ChannelHandlerContext ctx, Object msg) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not decode " + msg.getClass().getName());
+    }
+
+    /**
      * The layered path, outbound: encodes {@code msg} with {@link #encode} and writes the result,
      * the way Netty's {@code MessageToMessageEncoder} does for one output but with no list: the
      * input is released, and a failure fails the promise instead of reaching the next handler.

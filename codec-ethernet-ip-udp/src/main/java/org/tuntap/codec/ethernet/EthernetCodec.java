@@ -65,18 +65,13 @@ public final class EthernetCodec extends LayerHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        EthernetFrame decoded;
-        try {
-            decoded = decode(ctx, msg instanceof PiPacket pi ? pi.content() : (ByteBuf) msg);
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-        if (decoded != null) {
-            ctx.fireChannelRead(decoded);
-        }
+        decodeAndFire(ctx, msg);
     }
 
-    private EthernetFrame decode(ChannelHandlerContext ctx, ByteBuf frame) {
+    /** The frame (a {@link ByteBuf} or a {@link PiPacket}'s content) taken apart, or null when dropped. */
+    @Override
+    protected EthernetFrame decode(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = msg instanceof PiPacket pi ? pi.content() : (ByteBuf) msg;
         int start = frame.readerIndex();
         int length = frame.readableBytes();
         int headerLength = EthernetHeader.headerLength(frame, start, length);

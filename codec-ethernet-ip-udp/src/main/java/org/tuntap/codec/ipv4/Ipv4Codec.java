@@ -131,15 +131,14 @@ public final class Ipv4Codec extends LayerHandler {
             }
             return;
         }
-        Ipv4Packet decoded;
-        try {
-            decoded = decode(ctx, buf, start, length);
-        } finally {
-            ReferenceCountUtil.release(msg);
-        }
-        if (decoded != null) {
-            ctx.fireChannelRead(decoded);
-        }
+        decodeAndFire(ctx, msg);
+    }
+
+    /** The IPv4 packet in {@code msg} (a {@link ByteBuf} or a holder's content), validated, or null when dropped. */
+    @Override
+    protected Ipv4Packet decode(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf buf = msg instanceof ByteBuf b ? b : ((io.netty.buffer.ByteBufHolder) msg).content();
+        return decode(ctx, buf, buf.readerIndex(), buf.readableBytes());
     }
 
     /**

@@ -90,18 +90,13 @@ public final class PiCodec extends LayerHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        PiPacket decoded;
-        try {
-            decoded = decode(ctx, packet);
-        } finally {
-            packet.release();
-        }
-        if (decoded != null) {
-            ctx.fireChannelRead(decoded);
-        }
+        decodeAndFire(ctx, packet);
     }
 
-    private PiPacket decode(ChannelHandlerContext ctx, ByteBuf packet) {
+    /** The packet after its PI header, or null when dropped. */
+    @Override
+    protected PiPacket decode(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf packet = (ByteBuf) msg;
         int start = packet.readerIndex();
         int length = packet.readableBytes();
         if (length < PiHeader.LENGTH) {

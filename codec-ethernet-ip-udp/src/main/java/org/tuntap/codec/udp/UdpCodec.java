@@ -141,32 +141,18 @@ public final class UdpCodec extends LayerHandler {
      */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Ipv6Packet packet6 && packet6.upperLayerProtocol() == Ipv4Header.PROTOCOL_UDP
-                && !packet6.isFragment()) {
-            DatagramPacket decoded;
-            try {
-                decoded = decode(ctx, packet6);
-            } finally {
-                packet6.release();
-            }
-            if (decoded != null) {
-                ctx.fireChannelRead(decoded);
-            }
-            return;
-        }
-        if (!(msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP)) {
+        if (msg instanceof Ipv6Packet packet6 && packet6.upperLayerProtocol() == Ipv4Header.PROTOCOL_UDP && !packet6.isFragment()
+                || msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP) {
+            decodeAndFire(ctx, msg);
+        } else {
             ctx.fireChannelRead(msg);
-            return;
         }
-        DatagramPacket decoded;
-        try {
-            decoded = decode(ctx, packet);
-        } finally {
-            packet.release();
-        }
-        if (decoded != null) {
-            ctx.fireChannelRead(decoded);
-        }
+    }
+
+    /** The datagram in an {@link Ipv4Packet} or {@link Ipv6Packet} of UDP, or null when dropped. */
+    @Override
+    protected DatagramPacket decode(ChannelHandlerContext ctx, Object msg) {
+        return msg instanceof Ipv6Packet packet6 ? decode(ctx, packet6) : decode(ctx, (Ipv4Packet) msg);
     }
 
     private DatagramPacket decode(ChannelHandlerContext ctx, Ipv4Packet packet) {
