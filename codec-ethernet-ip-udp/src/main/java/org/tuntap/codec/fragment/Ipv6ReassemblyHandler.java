@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.Future;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.ParseResult;
@@ -13,7 +12,6 @@ import org.tuntap.codec.ipv6.Ipv6ExtensionHeader;
 import org.tuntap.codec.ipv6.Ipv6Header;
 import org.tuntap.codec.ipv6.Ipv6Packet;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * Reassembles IPv6 datagrams in the pipeline: put it right after an {@link Ipv6Codec} with
@@ -31,8 +29,7 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
 
     private final ReassemblyLimits limits;
     private FragmentReassembler reassembler;
-    private Future<?> expiry;
-    private long expiryDeadline = Long.MAX_VALUE;
+    private ExpiryTimer expiry;
 
     public Ipv6ReassemblyHandler() {
         this(ReassemblyLimits.DEFAULT);
@@ -55,14 +52,12 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime);
+        expiry = new ExpiryTimer(reassembler);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (expiry != null) {
-            expiry.cancel(false);
-            expiry = null;
-        }
+        expiry.cancel();
         reassembler.close();
     }
 
@@ -80,7 +75,7 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
         int end = packet.content().readerIndex() + Ipv6Header.LENGTH + packet.payloadLength();
         Reassembled whole = reassembler.offer(key, packet.content(), data, end - data,
                 packet.fragmentOffset() << 3, packet.moreFragments());
-        scheduleExpiry(ctx);
+        expiry.schedule(ctx);
         if (whole != null) {
             Ipv6Packet rebuilt = rebuild(ctx, whole);
             if (rebuilt != null) {
@@ -136,23 +131,5 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
             at += length;
         }
         return field;
-    }
-
-    private void scheduleExpiry(ChannelHandlerContext ctx) {
-        long next = reassembler.nextExpiry();
-        if (next == Long.MAX_VALUE || expiry != null && expiryDeadline <= next) {
-            return;
-        }
-        if (expiry != null) {
-            expiry.cancel(false);
-        }
-        expiryDeadline = next;
-        long delay = Math.max(0, next - ctx.executor().ticker().nanoTime());
-        expiry = ctx.executor().schedule(() -> {
-            expiry = null;
-            expiryDeadline = Long.MAX_VALUE;
-            reassembler.expire();
-            scheduleExpiry(ctx);
-        }, delay, TimeUnit.NANOSECONDS);
     }
 }

@@ -41,6 +41,7 @@ public final class Ipv4Codec extends LayerHandler {
     private ChecksumPolicy checksums = ChecksumPolicy.BOTH;
     private Ipv6Handling ipv6 = Ipv6Handling.PASS;
     private int nextIdentification;
+    private boolean passFragments;
 
     /**
      * A codec with its setters' defaults: checksums both ways, IPv6 passed on, TTL 64, DSCP 0,
@@ -88,6 +89,15 @@ public final class Ipv4Codec extends LayerHandler {
     /** The identification of the next outbound packet (then counting up, modulo 2^16). Default 0. */
     public Ipv4Codec setNextIdentification(int identification) {
         this.nextIdentification = identification & 0xFFFF;
+        return this;
+    }
+
+    /**
+     * Pass fragments on as {@link Ipv4Packet}s (for an {@code Ipv4ReassemblyHandler} right after
+     * this layer) instead of dropping them as {@link DropReason#FRAGMENT}. Default off.
+     */
+    public Ipv4Codec setPassFragments(boolean passFragments) {
+        this.passFragments = passFragments;
         return this;
     }
 
@@ -167,7 +177,7 @@ public final class Ipv4Codec extends LayerHandler {
             drops.drop(ctx, DropReason.MARTIAN, "from " + Ipv4Addresses.toString(source));
             return null;
         }
-        if (Ipv4Header.isFragment(buf, start)) {
+        if (Ipv4Header.isFragment(buf, start) && !passFragments) {
             drops.drop(ctx, DropReason.FRAGMENT, "id " + Ipv4Header.identification(buf, start));
             return null;
         }

@@ -145,4 +145,29 @@ public final class Ipv4Header {
     public static int destination(ByteBuf buf, int index) {
         return buf.getInt(index + 16);
     }
+
+    /** Writes the total length field of the header at {@code index}. */
+    public static void setTotalLength(ByteBuf buf, int index, int totalLength) {
+        buf.setShort(index + 2, totalLength);
+    }
+
+    /**
+     * Makes the header at {@code index} that of a whole datagram: more-fragments and the offset
+     * cleared, the other flag bits kept (what a reassembled datagram's header says).
+     */
+    public static void clearFragment(ByteBuf buf, int index) {
+        buf.setShort(index + 6, buf.getUnsignedShort(index + 6) & ~(FLAG_MF | OFFSET_MASK));
+    }
+
+    /** Sets the fragment field of the header at {@code index}: more-fragments and the offset in 8-byte units. */
+    public static void setFragment(ByteBuf buf, int index, boolean moreFragments, int offsetUnits) {
+        int kept = buf.getUnsignedShort(index + 6) & ~(FLAG_MF | OFFSET_MASK);
+        buf.setShort(index + 6, kept | (moreFragments ? FLAG_MF : 0) | (offsetUnits & OFFSET_MASK));
+    }
+
+    /** Recomputes the header checksum of the header at {@code index} in place, after fields changed. */
+    public static void updateChecksum(ByteBuf buf, int index) {
+        buf.setShort(index + 10, 0);
+        buf.setShort(index + 10, InternetChecksum.checksum(buf, index, headerLength(buf, index)));
+    }
 }

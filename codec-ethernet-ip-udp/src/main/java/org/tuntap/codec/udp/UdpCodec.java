@@ -142,7 +142,7 @@ public final class UdpCodec extends LayerHandler {
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Ipv6Packet packet6 && packet6.upperLayerProtocol() == Ipv4Header.PROTOCOL_UDP && !packet6.isFragment()
-                || msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP) {
+                || msg instanceof Ipv4Packet packet && packet.protocol() == Ipv4Header.PROTOCOL_UDP && !packet.isFragment()) {
             decodeAndFire(ctx, msg);
         } else {
             ctx.fireChannelRead(msg);
