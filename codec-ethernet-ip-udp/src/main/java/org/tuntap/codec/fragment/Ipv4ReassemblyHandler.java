@@ -3,7 +3,6 @@ package org.tuntap.codec.fragment;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.LayerHandler;
@@ -25,11 +24,7 @@ import org.tuntap.codec.ipv4.Ipv4Packet;
  * so when the channel closes). Whole packets pass untouched, and the handler is transparent to
  * the fused path of the layers around it (see {@link LayerHandler}): fragments never take it.
  */
-public final class Ipv4ReassemblyHandler extends LayerHandler {
-
-    private final ReassemblyLimits limits;
-    private FragmentReassembler reassembler;
-    private ExpiryTimer expiry;
+public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
 
     /** With Linux's limits ({@link ReassemblyLimits#DEFAULT}). */
     public Ipv4ReassemblyHandler() {
@@ -38,33 +33,7 @@ public final class Ipv4ReassemblyHandler extends LayerHandler {
 
     /** With the given limits on bytes held, time and fragments per datagram. */
     public Ipv4ReassemblyHandler(ReassemblyLimits limits) {
-        this.limits = limits;
-    }
-
-    /** Drops by reason (see {@link FragmentReassembler}); null before the handler is added. */
-    public DropCounters dropCounters() {
-        return reassembler == null ? null : reassembler.dropCounters();
-    }
-
-    /** Bytes of fragments held now. */
-    public long bytesHeld() {
-        return reassembler == null ? 0 : reassembler.bytesHeld();
-    }
-
-    /** Starts the reassembler on the channel's allocator and clock. */
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        super.handlerAdded(ctx);
-        reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime);
-        expiry = new ExpiryTimer(reassembler);
-    }
-
-    /** Releases every fragment held. */
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        super.handlerRemoved(ctx);
-        expiry.cancel();
-        reassembler.close();
+        super(limits);
     }
 
     /** Takes IPv4 fragments (passing on a datagram once whole); passes everything else on. */
@@ -75,13 +44,11 @@ public final class Ipv4ReassemblyHandler extends LayerHandler {
             return;
         }
         ByteBuf buf = packet.content();
-        int at = buf.readerIndex();
         FragmentKey key = FragmentKey.ipv4(packet.sourceInt(), packet.destinationInt(), packet.protocol(),
                 packet.identification());
         // The buffer goes with the packet's reference: held, or released.
-        Reassembled whole = reassembler.offer(key, buf, packet.payloadIndex(), packet.payloadLength(),
+        Reassembled whole = offer(ctx, key, buf, packet.payloadIndex(), packet.payloadLength(),
                 packet.fragmentOffset() << 3, packet.moreFragments());
-        expiry.schedule(ctx);
         if (whole != null) {
             Ipv4Packet rebuilt = rebuild(ctx, whole);
             if (rebuilt != null) {
@@ -97,7 +64,7 @@ public final class Ipv4ReassemblyHandler extends LayerHandler {
             int headerLength = first.readableBytes();
             int totalLength = headerLength + whole.content().readableBytes();
             if (totalLength > Ipv4Header.MAX_TOTAL_LENGTH) {
-                reassembler.dropCounters().increment(DropReason.FRAGMENT_INCONSISTENT);
+                countDrop(DropReason.FRAGMENT_INCONSISTENT);
                 return null;
             }
             ByteBuf header = ctx.alloc().buffer(headerLength);
@@ -111,7 +78,7 @@ public final class Ipv4ReassemblyHandler extends LayerHandler {
             ParseResult<Ipv4Packet> parsed = Ipv4Packet.parse(packet, true);
             packet.release(); // the parsed packet holds its own reference
             if (!parsed.isOk()) {
-                reassembler.dropCounters().increment(parsed.failure());
+                countDrop(parsed.failure());
                 return null;
             }
             return parsed.value();

@@ -3,8 +3,6 @@ package org.tuntap.codec.fragment;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.ParseResult;
 import org.tuntap.codec.ipv6.Ipv6Codec;
@@ -25,44 +23,21 @@ import org.tuntap.codec.ipv6.Ipv6Packet;
  * expires them with no sleep). Everything held is released when the handler is removed (and so
  * when the channel closes).
  */
-public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
+public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
 
-    private final ReassemblyLimits limits;
-    private FragmentReassembler reassembler;
-    private ExpiryTimer expiry;
-
+    /** With Linux's limits ({@link ReassemblyLimits#DEFAULT}). */
     public Ipv6ReassemblyHandler() {
         this(ReassemblyLimits.DEFAULT);
     }
 
+    /** With the given limits on bytes held, time and fragments per datagram. */
     public Ipv6ReassemblyHandler(ReassemblyLimits limits) {
-        this.limits = limits;
+        super(limits);
     }
 
-    /** Drops by reason (see {@link FragmentReassembler}); null before the handler is added. */
-    public DropCounters dropCounters() {
-        return reassembler == null ? null : reassembler.dropCounters();
-    }
-
-    /** Bytes of fragments held now. */
-    public long bytesHeld() {
-        return reassembler == null ? 0 : reassembler.bytesHeld();
-    }
-
+    /** Takes IPv6 fragments (passing on a datagram once whole); passes everything else on. */
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime);
-        expiry = new ExpiryTimer(reassembler);
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        expiry.cancel();
-        reassembler.close();
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    protected void read(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof Ipv6Packet packet) || !packet.isFragment()) {
             ctx.fireChannelRead(msg);
             return;
@@ -73,9 +48,8 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
         // extension headers after it are part of it). The buffer goes with the packet's reference.
         int data = packet.fragmentHeaderIndex() + Ipv6ExtensionHeader.FRAGMENT_LENGTH;
         int end = packet.content().readerIndex() + Ipv6Header.LENGTH + packet.payloadLength();
-        Reassembled whole = reassembler.offer(key, packet.content(), data, end - data,
+        Reassembled whole = offer(ctx, key, packet.content(), data, end - data,
                 packet.fragmentOffset() << 3, packet.moreFragments());
-        expiry.schedule(ctx);
         if (whole != null) {
             Ipv6Packet rebuilt = rebuild(ctx, whole);
             if (rebuilt != null) {
@@ -96,7 +70,7 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
             int fragmentHeader = first.readableBytes() - Ipv6ExtensionHeader.FRAGMENT_LENGTH;
             int payloadLength = fragmentHeader - Ipv6Header.LENGTH + whole.content().readableBytes();
             if (payloadLength > Ipv6Header.MAX_PAYLOAD_LENGTH) {
-                reassembler.dropCounters().increment(DropReason.FRAGMENT_INCONSISTENT);
+                countDrop(DropReason.FRAGMENT_INCONSISTENT);
                 return null;
             }
             ByteBuf header = ctx.alloc().buffer(fragmentHeader);
@@ -110,7 +84,7 @@ public final class Ipv6ReassemblyHandler extends ChannelInboundHandlerAdapter {
             ParseResult<Ipv6Packet> parsed = Ipv6Packet.parse(packet);
             packet.release(); // the parsed packet holds its own reference
             if (!parsed.isOk()) {
-                reassembler.dropCounters().increment(parsed.failure());
+                countDrop(parsed.failure());
                 return null;
             }
             return parsed.value();

@@ -1,0 +1,69 @@
+package org.tuntap.codec.fragment;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import org.tuntap.codec.DropCounters;
+import org.tuntap.codec.DropReason;
+import org.tuntap.codec.LayerHandler;
+
+/**
+ * What the reassembly handlers of both families share: a {@link FragmentReassembler} on the
+ * channel's allocator and clock, made when the handler is added; its expiry on the channel's
+ * event loop ({@link ExpiryTimer}); and everything held released when the handler is removed
+ * (and so when the channel closes). The subclass finds the fragments and rebuilds the packet.
+ */
+public abstract class ReassemblyHandler extends LayerHandler {
+
+    private final ReassemblyLimits limits;
+    private FragmentReassembler reassembler;
+    private ExpiryTimer expiry;
+
+    /** With the given limits on bytes held, time and fragments per datagram. */
+    protected ReassemblyHandler(ReassemblyLimits limits) {
+        this.limits = limits;
+    }
+
+    /** Drops by reason (see {@link FragmentReassembler}); null before the handler is added. */
+    public DropCounters dropCounters() {
+        return reassembler == null ? null : reassembler.dropCounters();
+    }
+
+    /** Bytes of fragments held now. */
+    public long bytesHeld() {
+        return reassembler == null ? 0 : reassembler.bytesHeld();
+    }
+
+    /** Starts the reassembler on the channel's allocator and clock. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime);
+        expiry = new ExpiryTimer(reassembler);
+    }
+
+    /** Releases every fragment held. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        super.handlerRemoved(ctx);
+        expiry.cancel();
+        reassembler.close();
+    }
+
+    /**
+     * Offers one fragment (see {@link FragmentReassembler#offer}, which takes over {@code packet})
+     * and keeps the expiry timer on the next deadline.
+     *
+     * @return the whole datagram when this fragment completes it (release it), else null
+     */
+    protected final Reassembled offer(ChannelHandlerContext ctx, FragmentKey key, ByteBuf packet, int dataIndex,
+                                      int dataLength, int offset, boolean moreFragments) {
+        Reassembled whole = reassembler.offer(key, packet, dataIndex, dataLength, offset, moreFragments);
+        expiry.schedule(ctx);
+        return whole;
+    }
+
+    /** Counts a datagram that was whole but did not make a valid packet. */
+    protected final void countDrop(DropReason reason) {
+        reassembler.dropCounters().increment(reason);
+    }
+}
