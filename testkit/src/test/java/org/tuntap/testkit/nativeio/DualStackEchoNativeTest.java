@@ -86,6 +86,7 @@ class DualStackEchoNativeTest {
             String name = channel.localAddress().name();
             LinuxInterfaces interfaces = LinuxTun.interfaces();
             interfaces.setIpv4Address(name, KERNEL, PREFIX);
+            Ip.disableDuplicateAddressDetection(name); // else the socket below may find the address still tentative
             interfaces.addIpv6Address(name, KERNEL6, 64);
             interfaces.setUp(name, true);
 
