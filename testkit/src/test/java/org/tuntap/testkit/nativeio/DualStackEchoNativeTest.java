@@ -42,8 +42,8 @@ import static org.tuntap.testkit.nativeio.NativeDevices.PREFIX;
  */
 @Tag("netns")
 class DualStackEchoNativeTest {
-    private static final Inet6Address KERNEL6 = v6("2001:db8::1");
-    private static final Inet6Address APP6 = v6("2001:db8::2");
+    private static final Inet6Address KERNEL6 = v6("2001:db8:0:2::1");
+    private static final Inet6Address APP6 = v6("2001:db8:0:2::2");
     /** Payload sizes for an MTU of 1500 over IPv6: empty, tiny, middling, the largest (1500 - 40 - 8). */
     private static final int[] SIZES_1500 = {0, 1, 100, 1000, 1452};
 
@@ -86,7 +86,6 @@ class DualStackEchoNativeTest {
             String name = channel.localAddress().name();
             LinuxInterfaces interfaces = LinuxTun.interfaces();
             interfaces.setIpv4Address(name, KERNEL, PREFIX);
-            Ip.disableDuplicateAddressDetection(name); // else the socket below may find the address still tentative
             interfaces.addIpv6Address(name, KERNEL6, 64);
             interfaces.setUp(name, true);
 
@@ -101,10 +100,25 @@ class DualStackEchoNativeTest {
         }
     }
 
+    /**
+     * A socket bound to {@code local}. The kernel may make a new IPv6 address usable asynchronously
+     * after the link comes up (until then binding fails with EADDRNOTAVAIL, as seen under load),
+     * so this waits for that, up to five seconds.
+     */
     private static DatagramSocket socket(InetAddress local) throws Exception {
-        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(local, 0));
-        socket.setSoTimeout(5000);
-        return socket;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                DatagramSocket socket = new DatagramSocket(new InetSocketAddress(local, 0));
+                socket.setSoTimeout(5000);
+                return socket;
+            } catch (java.net.BindException notYetUsable) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw notYetUsable;
+                }
+                Thread.sleep(10);
+            }
+        }
     }
 
     /** One datagram of each size, in turn: the pipeline sees it, the socket gets it back. */

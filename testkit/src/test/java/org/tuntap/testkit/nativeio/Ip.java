@@ -61,13 +61,4 @@ public final class Ip {
             Files.writeString(knob, "1\n");
         }
     }
-
-    /**
-     * Turns duplicate address detection off on {@code device}, so an IPv6 address added to it is
-     * usable at once (not "tentative" for a while, when binding to it fails with
-     * EADDRNOTAVAIL). Namespaced, like every net.* sysctl.
-     */
-    public static void disableDuplicateAddressDetection(String device) throws IOException {
-        Files.writeString(Paths.get("/proc/sys/net/ipv6/conf", device, "accept_dad"), "0\n");
-    }
 }
