@@ -7,7 +7,9 @@ import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.arp.ArpHandler;
 import org.tuntap.codec.ethernet.EthernetCodec;
 import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.icmp.IcmpEchoResponder;
 import org.tuntap.codec.ipv4.Ipv4Codec;
+import org.tuntap.codec.ipv6.Ipv6Codec;
 import org.tuntap.codec.pi.PiCodec;
 import org.tuntap.codec.udp.UdpCodec;
 import org.tuntap.transport.TunChannel;
@@ -24,11 +26,14 @@ import java.util.StringJoiner;
 /**
  * The echo's pipeline, the part a user copies:
  * <pre>
- * TUN: TunChannel → [pcap] → [PI] → IPv4 → UDP → echo → errors
- * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP → IPv4 → UDP → echo → errors
+ * TUN: TunChannel → [pcap] → [PI] → IPv6 → IPv4 → UDP → ICMP echo → echo → errors
+ * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP → IPv4 → UDP → ICMP echo → echo → errors
  * </pre>
  * The PI layer is there only when the channel carries packet information; ARP answers for the
- * addresses the echo owns, so the kernel can reach it on a TAP device; {@link RateLimitedErrorLog}
+ * addresses the echo owns, so the kernel can reach it on a TAP device. On TUN the echo speaks
+ * both IP families and answers {@code ping} and {@code ping -6} for every address routed into the
+ * device; on TAP, IPv4 only (IPv6 there needs neighbour discovery) and pings to its own
+ * addresses. {@link RateLimitedErrorLog}
  * takes what goes wrong (replies that cannot be encoded, say) without flooding the log.
  */
 public final class EchoPipeline extends ChannelInitializer<TunChannel> {
@@ -80,10 +85,16 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
             ArpHandler arp = new ArpHandler(mac, ownAddresses);
             add(pipeline, "arp", arp, "ARP", arp.dropCounters(), counters);
         }
+        if (!tap) {
+            Ipv6Codec ipv6 = new Ipv6Codec(); // below IPv4: UDP gets both families, IPv4 stays fused
+            add(pipeline, "ipv6", ipv6, "IPv6", ipv6.dropCounters(), counters);
+        }
         Ipv4Codec ipv4 = new Ipv4Codec();
         add(pipeline, "ipv4", ipv4, "IPv4", ipv4.dropCounters(), counters);
         UdpCodec udp = new UdpCodec();
         add(pipeline, "udp", udp, "UDP", udp.dropCounters(), counters);
+        IcmpEchoResponder ping = tap ? new IcmpEchoResponder(ownAddresses) : IcmpEchoResponder.forAnyAddress();
+        add(pipeline, "icmp", ping, "ICMP", ping.dropCounters(), counters);
         pipeline.addLast("echo", echo);
         pipeline.addLast("errors", errors);
         drops = counters;

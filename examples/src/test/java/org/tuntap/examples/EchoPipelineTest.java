@@ -68,10 +68,10 @@ class EchoPipelineTest {
         EchoPipeline pipeline = new EchoPipeline(new UdpEchoHandler(), MacAddress.randomLocal(),
                 List.of((Inet4Address) ECHO.getAddress()), null, errors);
         TunnelHarness harness = TunnelHarness.builder().mode(TunMode.TAP).packetInfo(true).handlers(pipeline).build();
-        assertEquals("dropped by PI 0, Ethernet 0, ARP 0, IPv4 0, UDP 0", pipeline.describeDrops());
+        assertEquals("dropped by PI 0, Ethernet 0, ARP 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
         harness.writeRawToTunnel(new byte[] {1, 2, 3}); // a frame shorter than an Ethernet header
         assertEquals(1, pipeline.drops("Ethernet"));
-        assertEquals("dropped by PI 0, Ethernet 1, ARP 0, IPv4 0, UDP 0", pipeline.describeDrops());
+        assertEquals("dropped by PI 0, Ethernet 1, ARP 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
         assertEquals(0, errors.errors());
         assertFalse(harness.finish());
     }

@@ -51,9 +51,29 @@ class UdpEchoAppNativeTest {
         Finished run = App.start("native", "--name", "secs0", "--seconds", "1").finish();
         assertEquals(0, run.status, run.toString());
         assertTrue(run.out.contains("secs0 (TUN): address 198.51.100.1/24, MTU 1500, up"), run.toString());
-        assertTrue(run.out.contains("stopped (time up): echoed 0 datagrams; dropped by IPv4 0, UDP 0; errors 0"),
+        assertTrue(run.out.contains("stopped (time up): echoed 0 datagrams; dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0; errors 0"),
                 run.toString());
         assertEquals("", run.err, "no machine-id warning, no stack trace: " + run);
+    }
+
+    @Test
+    void itAnswersPingAndPing6AndUdpOverIpv6OnTun() throws Exception {
+        App app = App.start("native", "--name", "dual0");
+        try {
+            app.awaitOut("echoing UDP");
+            // An IPv6 network on the device, as an operator adds one (nodad: usable at once).
+            run("ip", "-6", "addr", "add", "2001:db8:0:4::1/64", "dev", "dual0", "nodad");
+            assertTrue(InetAddress.getByName("198.51.100.2").isReachable(5000), "ping 198.51.100.2");
+            assertTrue(InetAddress.getByName("2001:db8:0:4::2").isReachable(5000), "ping -6 2001:db8:0:4::2");
+            echoOnce("2001:db8:0:4::2");
+            echoOnce("198.51.100.2");
+        } finally {
+            run("kill", "-TERM", Long.toString(app.process.pid()));
+        }
+        Finished run = app.finish();
+        assertTrue(run.out.contains("stopped (signal): echoed 2 datagrams; dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0"),
+                run.toString());
+        assertEquals("", run.err, run.toString());
     }
 
     @Test

@@ -60,10 +60,10 @@ class UdpEchoAppTest {
     @Test
     void theTotalsNameEveryLayersDrops() {
         Run tapWithPi = Run.of("--mode", "tap", "--pi");
-        assertTrue(tapWithPi.out().contains("3 of 3 datagrams echoed; dropped by PI 0, Ethernet 0, ARP 0, IPv4 0, UDP 0"),
+        assertTrue(tapWithPi.out().contains("3 of 3 datagrams echoed; dropped by PI 0, Ethernet 0, ARP 0, IPv4 0, UDP 0, ICMP 0"),
                 tapWithPi.out());
         Run tun = Run.of("--mode", "tun");
-        assertTrue(tun.out().contains("3 of 3 datagrams echoed; dropped by IPv4 0, UDP 0"), tun.out());
+        assertTrue(tun.out().contains("3 of 3 datagrams echoed; dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0"), tun.out());
     }
 
     @ParameterizedTest
