@@ -13,7 +13,7 @@ import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunOffload;
-import org.tuntap.transport.VirtioNetHeader;
+import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.linux.LinuxTun;
 import org.tuntap.transport.spi.TunIoSystem;
 

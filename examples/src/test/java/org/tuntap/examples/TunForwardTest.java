@@ -9,7 +9,7 @@ import org.tuntap.testkit.MemoryIoHandler;
 import org.tuntap.testkit.MemoryIoSystem;
 import org.tuntap.testkit.Tunnel;
 import org.tuntap.transport.TunOffload;
-import org.tuntap.transport.VirtioNetHeader;
+import org.tuntap.codec.vnet.VirtioNetHeader;
 
 import java.util.Arrays;
 import java.util.EnumSet;

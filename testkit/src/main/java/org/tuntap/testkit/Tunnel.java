@@ -12,7 +12,7 @@ import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.Ifreq;
 import org.tuntap.transport.spi.OpenFlags;
-import org.tuntap.transport.VirtioNetHeader;
+import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.spi.TunIoctl;
 
 import java.nio.ByteBuffer;

@@ -3,7 +3,7 @@ package org.tuntap.testkit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
-import org.tuntap.transport.VirtioNetHeader;
+import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.OpenFlags;

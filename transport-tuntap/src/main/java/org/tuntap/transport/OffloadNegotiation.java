@@ -63,7 +63,7 @@ final class OffloadNegotiation {
     static Set<TunOffload> apply(TunIoSystem io, int fd, String device, Set<TunOffload> requested)
             throws ErrnoException {
         byte[] size = ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.nativeOrder())
-                .putInt(VirtioNetHeader.LENGTH).array();
+                .putInt(TunIoctl.VNET_HDR_LENGTH).array();
         io.ioctl(fd, TunIoctl.TUNSETVNETHDRSZ, size);
 
         EnumSet<TunOffload> trying = requested.isEmpty() ? EnumSet.noneOf(TunOffload.class) : EnumSet.copyOf(requested);

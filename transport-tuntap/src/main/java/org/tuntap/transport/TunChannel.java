@@ -52,7 +52,8 @@ import java.util.Objects;
  * {@link TunBindException} naming the cause (and leaves no fd open). The channel's
  * {@link #localAddress()} is then the device's real name.
  *
- * <p>With {@link TunChannelOption#VNET_HDR} on, every packet carries a {@link VirtioNetHeader}
+ * <p>With {@link TunChannelOption#VNET_HDR} on, every packet carries a {@code virtio_net_hdr} (the codec module's
+ * {@code org.tuntap.codec.vnet.VirtioNetHeader} reads it)
  * in front (after the PI header, if any), both ways: a read may then be a super-packet of up to
  * 64 KiB (see {@link TunChannelOption#OFFLOADS}) described by its header, which a forwarder passes
  * on whole, and every written {@code ByteBuf} must start with a header.

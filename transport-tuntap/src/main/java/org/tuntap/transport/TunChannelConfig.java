@@ -27,7 +27,7 @@ import java.util.Set;
 public final class TunChannelConfig extends DefaultChannelConfig {
 
     /** IPv4's largest packet, plus a PI header, a virtio-net header and a VLAN-tagged Ethernet header. */
-    public static final int DEFAULT_MAX_PACKET_SIZE = 65_535 + TunIoctl.PI_HEADER_LENGTH + VirtioNetHeader.LENGTH + 18;
+    public static final int DEFAULT_MAX_PACKET_SIZE = 65_535 + TunIoctl.PI_HEADER_LENGTH + TunIoctl.VNET_HDR_LENGTH + 18;
     /** The most packets read per readiness event, unless {@link #setReadBudget(int)} says otherwise. */
     public static final int DEFAULT_READ_BUDGET = 64;
 
@@ -314,7 +314,7 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return this;
     }
 
-    /** Whether every packet carries a {@link VirtioNetHeader} ({@code IFF_VNET_HDR}); {@link TunChannelOption#VNET_HDR}. */
+    /** Whether every packet carries a {@code virtio_net_hdr} ({@code IFF_VNET_HDR}); {@link TunChannelOption#VNET_HDR}. */
     public boolean isVnetHdr() {
         return vnetHdr;
     }

@@ -64,10 +64,10 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
     public static final ChannelOption<Boolean> CLOSE_ADOPTED_FD = valueOf(TunChannelOption.class, "TUN_CLOSE_ADOPTED_FD");
 
     /**
-     * Put a {@link VirtioNetHeader} ({@code struct virtio_net_hdr}, 10 bytes) in front of every
+     * Put a {@code struct virtio_net_hdr} (10 bytes; the codec module's {@code org.tuntap.codec.vnet.VirtioNetHeader} reads and writes it) in front of every
      * packet, both ways ({@code IFF_VNET_HDR}): inbound each {@code ByteBuf} starts with the
      * header (after the PI header, if any), and outbound each written {@code ByteBuf} must start
-     * with one ({@link VirtioNetHeader#writeEmpty} for an ordinary packet). Needed for
+     * with one (the codec module's {@code VirtioNetHeader.writeEmpty} for an ordinary packet). Needed for
      * {@link #OFFLOADS}. Default false; false is also the off switch for offloads.
      */
     public static final ChannelOption<Boolean> VNET_HDR = valueOf(TunChannelOption.class, "TUN_VNET_HDR");

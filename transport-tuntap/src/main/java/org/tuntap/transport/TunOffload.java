@@ -8,7 +8,7 @@ import java.util.Set;
 /**
  * An offload a {@link TunChannel} with {@link TunChannelOption#VNET_HDR} can ask the kernel for
  * ({@code TUNSETOFFLOAD}): each one lets the kernel hand the channel packets it has not finished,
- * described by the {@link VirtioNetHeader} in front of them.
+ * described by the {@code virtio_net_hdr} in front of them.
  *
  * <p>The kernel's rules: {@link #TSO4}, {@link #TSO6}, {@link #USO4} and {@link #USO6} need
  * {@link #CSUM}; {@link #TSO_ECN} needs TSO4 or TSO6; USO4 and USO6 go together (Linux 6.2+).

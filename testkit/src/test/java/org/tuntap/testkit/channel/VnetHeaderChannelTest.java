@@ -12,7 +12,7 @@ import org.tuntap.testkit.Tunnel;
 import org.tuntap.testkit.TunnelHarness;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunOffload;
-import org.tuntap.transport.VirtioNetHeader;
+import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.spi.Errno;
 import org.tuntap.transport.spi.ErrnoException;
 import org.tuntap.transport.spi.TunIoctl;

@@ -9,7 +9,6 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelConfig;
 import org.tuntap.transport.TunMode;
-import org.tuntap.transport.VirtioNetHeader;
 import org.tuntap.transport.spi.TunIoctl;
 
 import java.io.BufferedOutputStream;
@@ -140,7 +139,7 @@ public final class TunPcapHandler extends ChannelDuplexHandler {
         if (writer == null && !stopped) {
             TunChannelConfig config = ((TunChannel) ctx.channel()).config();
             prefixLength = (config.isPacketInfo() ? TunIoctl.PI_HEADER_LENGTH : 0)
-                    + (config.isVnetHdr() ? VirtioNetHeader.LENGTH : 0);
+                    + (config.isVnetHdr() ? TunIoctl.VNET_HDR_LENGTH : 0);
             try {
                 writer = new PcapWriter(out, config.getMode() == TunMode.TAP
                         ? PcapWriter.LINKTYPE_ETHERNET : PcapWriter.LINKTYPE_RAW);

@@ -55,6 +55,8 @@ public final class TunIoctl {
     public static final int TUN_PKT_STRIP = 0x0001;
     /** Bytes in {@code struct tun_pi}. */
     public static final int PI_HEADER_LENGTH = 4;
+    /** Bytes in {@code struct virtio_net_hdr}, the size the channel sets with {@link #TUNSETVNETHDRSZ}. */
+    public static final int VNET_HDR_LENGTH = 10;
 
     // TUNSETOFFLOAD flags: what the reader handles, so what the kernel may hand it
     /** The reader completes partial checksums ({@code NEEDS_CSUM}); TSO and USO need it. */

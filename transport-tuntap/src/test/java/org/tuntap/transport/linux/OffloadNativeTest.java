@@ -21,7 +21,6 @@ import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunOffload;
-import org.tuntap.transport.VirtioNetHeader;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -106,7 +105,7 @@ class OffloadNativeTest {
             for (int i = 0; i < 10_000 && superPacket == null; i++) {
                 ByteBuf read = packets.next();
                 assertNotNull(read, "the client's data stopped before a super-packet came");
-                byte[] ip = ByteBufUtil.getBytes(read, VirtioNetHeader.LENGTH, read.readableBytes() - VirtioNetHeader.LENGTH);
+                byte[] ip = ByteBufUtil.getBytes(read, KernelVnetHeader.LENGTH, read.readableBytes() - KernelVnetHeader.LENGTH);
                 if (!isTcpFrom(ip, clientPort) || Ipv4Tcp.payloadLength(ip) == 0) {
                     read.release();
                     continue;
@@ -125,15 +124,15 @@ class OffloadNativeTest {
             }
             assertNotNull(superPacket, "no read larger than the MTU in 10000 packets");
             try {
-                assertEquals(VirtioNetHeader.GSO_TCPV4, VirtioNetHeader.gsoProtocol(header, 0),
-                        VirtioNetHeader.toString(header, 0));
-                int gsoSize = VirtioNetHeader.gsoSize(header, 0);
+                assertEquals(KernelVnetHeader.GSO_TCPV4, KernelVnetHeader.gsoProtocol(header, 0),
+                        KernelVnetHeader.toString(header, 0));
+                int gsoSize = KernelVnetHeader.gsoSize(header, 0);
                 assertTrue(gsoSize > 0 && gsoSize <= MSS, "gso_size " + gsoSize + " is a segment of at most the MSS");
                 assertTrue(Ipv4Tcp.payloadLength(superPacket) > gsoSize, "more than one segment in one read");
                 assertEquals(superPacket.length, Ipv4Udp.totalLength(superPacket), "the whole super-packet in one read");
-                assertTrue(VirtioNetHeader.needsChecksum(header, 0), "the checksum is left to the reader (CSUM)");
-                assertEquals(Ipv4Udp.IPV4_HEADER, VirtioNetHeader.csumStart(header, 0));
-                assertEquals(16, VirtioNetHeader.csumOffset(header, 0), "TCP's checksum field");
+                assertTrue(KernelVnetHeader.needsChecksum(header, 0), "the checksum is left to the reader (CSUM)");
+                assertEquals(Ipv4Udp.IPV4_HEADER, KernelVnetHeader.csumStart(header, 0));
+                assertEquals(16, KernelVnetHeader.csumOffset(header, 0), "TCP's checksum field");
             } finally {
                 header.release();
             }
@@ -143,7 +142,7 @@ class OffloadNativeTest {
             byte[] reply = Ipv4Tcp.build(PEER, 5001, LOCAL, clientPort, peerSeq, clientNext,
                     Ipv4Tcp.ACK | Ipv4Tcp.PSH, 65535, new byte[0], sent, true);
             ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer();
-            VirtioNetHeader.write(out, VirtioNetHeader.FLAG_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4,
+            KernelVnetHeader.write(out, KernelVnetHeader.FLAG_NEEDS_CSUM, KernelVnetHeader.GSO_TCPV4,
                     40, MSS, Ipv4Udp.IPV4_HEADER, 16);
             channel.writeAndFlush(out.writeBytes(reply)).sync();
             assertArrayEquals(sent, received.get(10, TimeUnit.SECONDS), "what the client read");
@@ -218,11 +217,11 @@ class OffloadNativeTest {
                     new InetSocketAddress(InetAddress.getByAddress(PEER), 6000))).sync();
             ByteBuf read = packets.nextUdpTo(6000);
             try {
-                assertEquals(VirtioNetHeader.GSO_UDP_L4, VirtioNetHeader.gsoProtocol(read, 0), VirtioNetHeader.toString(read, 0));
-                assertEquals(segment, VirtioNetHeader.gsoSize(read, 0));
-                assertEquals(6, VirtioNetHeader.csumOffset(read, 0), "UDP's checksum field");
-                assertArrayEquals(payload, Ipv4Udp.udpPayload(ByteBufUtil.getBytes(read, VirtioNetHeader.LENGTH,
-                        read.readableBytes() - VirtioNetHeader.LENGTH)), "three datagrams' payload in one read");
+                assertEquals(KernelVnetHeader.GSO_UDP_L4, KernelVnetHeader.gsoProtocol(read, 0), KernelVnetHeader.toString(read, 0));
+                assertEquals(segment, KernelVnetHeader.gsoSize(read, 0));
+                assertEquals(6, KernelVnetHeader.csumOffset(read, 0), "UDP's checksum field");
+                assertArrayEquals(payload, Ipv4Udp.udpPayload(ByteBufUtil.getBytes(read, KernelVnetHeader.LENGTH,
+                        read.readableBytes() - KernelVnetHeader.LENGTH)), "three datagrams' payload in one read");
             } finally {
                 read.release();
             }
@@ -242,7 +241,7 @@ class OffloadNativeTest {
             datagram[Ipv4Udp.IPV4_HEADER + 6] = (byte) (pseudo >>> 8); // folded, not inverted
             datagram[Ipv4Udp.IPV4_HEADER + 7] = (byte) pseudo;
             ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer();
-            VirtioNetHeader.write(out, VirtioNetHeader.FLAG_NEEDS_CSUM, VirtioNetHeader.GSO_UDP_L4,
+            KernelVnetHeader.write(out, KernelVnetHeader.FLAG_NEEDS_CSUM, KernelVnetHeader.GSO_UDP_L4,
                     Ipv4Udp.IPV4_HEADER + Ipv4Udp.UDP_HEADER, segment, Ipv4Udp.IPV4_HEADER, 6);
             channel.writeAndFlush(out.writeBytes(datagram)).sync();
             for (int i = 0; i < 3; i++) {
@@ -266,12 +265,12 @@ class OffloadNativeTest {
         socket.send(new DatagramPacket(payload, payload.length, InetAddress.getByAddress(PEER), 5555));
         ByteBuf read = packets.nextUdpTo(5555);
         try {
-            assertFalse(VirtioNetHeader.isGso(read, 0));
+            assertFalse(KernelVnetHeader.isGso(read, 0));
             if (withoutCsum) {
-                assertFalse(VirtioNetHeader.needsChecksum(read, 0), "without CSUM the kernel completes the checksum");
+                assertFalse(KernelVnetHeader.needsChecksum(read, 0), "without CSUM the kernel completes the checksum");
             }
-            assertArrayEquals(payload, Ipv4Udp.udpPayload(ByteBufUtil.getBytes(read, VirtioNetHeader.LENGTH,
-                    read.readableBytes() - VirtioNetHeader.LENGTH)));
+            assertArrayEquals(payload, Ipv4Udp.udpPayload(ByteBufUtil.getBytes(read, KernelVnetHeader.LENGTH,
+                    read.readableBytes() - KernelVnetHeader.LENGTH)));
         } finally {
             read.release();
         }
@@ -325,7 +324,7 @@ class OffloadNativeTest {
     }
 
     private static ByteBuf withEmptyHeader(byte[] packet) {
-        return VirtioNetHeader.writeEmpty(PooledByteBufAllocator.DEFAULT.directBuffer()).writeBytes(packet);
+        return KernelVnetHeader.writeEmpty(PooledByteBufAllocator.DEFAULT.directBuffer()).writeBytes(packet);
     }
 
     private static boolean isTcpFrom(byte[] ip, int port) {
@@ -357,7 +356,7 @@ class OffloadNativeTest {
                 ByteBuf read = next();
                 assertNotNull(read, "no TCP packet with flags 0x" + Integer.toHexString(flags));
                 try {
-                    byte[] ip = ByteBufUtil.getBytes(read, VirtioNetHeader.LENGTH, read.readableBytes() - VirtioNetHeader.LENGTH);
+                    byte[] ip = ByteBufUtil.getBytes(read, KernelVnetHeader.LENGTH, read.readableBytes() - KernelVnetHeader.LENGTH);
                     if (Ipv4Udp.version(ip) == 4 && Ipv4Udp.protocol(ip) == Ipv4Tcp.PROTOCOL_TCP
                             && (Ipv4Tcp.flags(ip) & flags) == flags) {
                         return ip;
@@ -373,7 +372,7 @@ class OffloadNativeTest {
             for (;;) {
                 ByteBuf read = next();
                 assertNotNull(read, "no UDP packet to port " + port);
-                byte[] ip = ByteBufUtil.getBytes(read, VirtioNetHeader.LENGTH, read.readableBytes() - VirtioNetHeader.LENGTH);
+                byte[] ip = ByteBufUtil.getBytes(read, KernelVnetHeader.LENGTH, read.readableBytes() - KernelVnetHeader.LENGTH);
                 if (Ipv4Udp.version(ip) == 4 && Ipv4Udp.protocol(ip) == Ipv4Udp.PROTOCOL_UDP
                         && Ipv4Udp.destinationPort(ip) == port) {
                     return read;

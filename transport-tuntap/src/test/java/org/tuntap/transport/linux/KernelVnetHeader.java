@@ -1,10 +1,13 @@
-package org.tuntap.transport;
+package org.tuntap.transport.linux;
 
 import io.netty.buffer.ByteBuf;
 
 /**
- * The {@code struct virtio_net_hdr} in front of every packet of a {@link TunChannel} with
- * {@link TunChannelOption#VNET_HDR} on: a typed view over the 10 bytes at an index of a
+ * Test oracle: the kernel ABI's {@code struct virtio_net_hdr}, written out here on purpose (the
+ * library's view lives in the codec module, which transport tests may not use).
+ *
+ * <p> * The {@code struct virtio_net_hdr} in front of every packet of a {@code TunChannel} with
+ * the transport's {@code VNET_HDR} option on: a typed view over the 10 bytes at an index of a
  * {@link ByteBuf} (static accessors, no copy), and the writers for building one. The layout lives
  * here only.
  *
@@ -24,7 +27,7 @@ import io.netty.buffer.ByteBuf;
  * <p>With {@link TunChannelOption#PACKET_INFO} on as well, the 4-byte PI header comes first and
  * this header after it, as the kernel lays them out.
  */
-public final class VirtioNetHeader {
+final class KernelVnetHeader {
     /** {@code sizeof(struct virtio_net_hdr)}: the header size the channel sets ({@code TUNSETVNETHDRSZ}). */
     public static final int LENGTH = 10;
 
@@ -53,7 +56,7 @@ public final class VirtioNetHeader {
     private static final int CSUM_START = 6;
     private static final int CSUM_OFFSET = 8;
 
-    private VirtioNetHeader() {
+    private KernelVnetHeader() {
     }
 
     /** The flags byte ({@link #FLAG_NEEDS_CSUM}, {@link #FLAG_DATA_VALID}). */
@@ -122,7 +125,7 @@ public final class VirtioNetHeader {
 
     /**
      * Appends the empty header (all zeros: no GSO, checksums complete) that goes in front of an
-     * ordinary packet written to a channel with {@link TunChannelOption#VNET_HDR} on.
+     * ordinary packet written to a channel with the transport's {@code VNET_HDR} option on.
      *
      * @return {@code buf}
      */
