@@ -13,6 +13,8 @@ public final class UdpHeader {
 
     /** Bytes in the UDP header. */
     public static final int LENGTH = 8;
+    /** Where the checksum field is, from the start of the header (a virtio-net header's csum_offset). */
+    public static final int CHECKSUM_OFFSET = 6;
     /** Largest payload in one IPv4 packet without options: 65535 - 20 - 8. */
     public static final int MAX_IPV4_PAYLOAD = Ipv4Header.MAX_TOTAL_LENGTH - Ipv4Header.MIN_LENGTH - LENGTH;
 
@@ -89,7 +91,17 @@ public final class UdpHeader {
 
     /** The checksum field as sent (0: none). */
     public static int checksumField(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 6);
+        return buf.getUnsignedShort(index + CHECKSUM_OFFSET);
+    }
+
+    /** Writes the length field (header plus payload) of the header at {@code index}. */
+    public static void setLength(ByteBuf buf, int index, int length) {
+        buf.setShort(index + 4, length);
+    }
+
+    /** Writes the checksum field of the header at {@code index} as given (no computing). */
+    public static void setChecksumField(ByteBuf buf, int index, int checksum) {
+        buf.setShort(index + CHECKSUM_OFFSET, checksum);
     }
 
     /**

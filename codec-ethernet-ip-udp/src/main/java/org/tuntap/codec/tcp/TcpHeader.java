@@ -1,0 +1,104 @@
+package org.tuntap.codec.tcp;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The TCP header (RFC 9293 section 3.1) in place: static accessors taking the buffer and the
+ * index where the header starts. Nothing here allocates.
+ *
+ * <pre>
+ * offset 0  u16 source port       2  u16 destination port
+ *        4  u32 sequence number   8  u32 acknowledgment number
+ *       12  u4  data offset (words), 4 reserved bits
+ *       13  u8  flags: CWR ECE URG ACK PSH RST SYN FIN
+ *       14  u16 window           16  u16 checksum        18  u16 urgent pointer
+ *       20  options, up to the data offset
+ * </pre>
+ */
+public final class TcpHeader {
+
+    /** The protocol number of TCP, in IPv4's protocol and IPv6's next header. */
+    public static final int PROTOCOL = 6;
+    /** Header length without options. */
+    public static final int MIN_LENGTH = 20;
+    /** Header length with the most options (data offset 15). */
+    public static final int MAX_LENGTH = 60;
+    /** Where the checksum field is, from the start of the header (a virtio-net header's csum_offset). */
+    public static final int CHECKSUM_OFFSET = 16;
+
+    public static final int FLAG_FIN = 0x01;
+    public static final int FLAG_SYN = 0x02;
+    public static final int FLAG_RST = 0x04;
+    public static final int FLAG_PSH = 0x08;
+    public static final int FLAG_ACK = 0x10;
+    public static final int FLAG_URG = 0x20;
+    public static final int FLAG_ECE = 0x40;
+    public static final int FLAG_CWR = 0x80;
+
+    private static final int SEQUENCE = 4;
+    private static final int ACKNOWLEDGMENT = 8;
+    private static final int DATA_OFFSET = 12;
+    private static final int FLAGS = 13;
+    private static final int WINDOW = 14;
+    private static final int URGENT_POINTER = 18;
+
+    private TcpHeader() {
+    }
+
+    public static int sourcePort(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index);
+    }
+
+    public static int destinationPort(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 2);
+    }
+
+    /** The sequence number, 0..2^32-1. */
+    public static long sequenceNumber(ByteBuf buf, int index) {
+        return buf.getUnsignedInt(index + SEQUENCE);
+    }
+
+    /** The acknowledgment number, 0..2^32-1. */
+    public static long acknowledgmentNumber(ByteBuf buf, int index) {
+        return buf.getUnsignedInt(index + ACKNOWLEDGMENT);
+    }
+
+    /** The byte holding the data offset and the reserved bits. */
+    public static int dataOffsetByte(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + DATA_OFFSET);
+    }
+
+    /** Header length in bytes, options included (data offset * 4). */
+    public static int headerLength(ByteBuf buf, int index) {
+        return (dataOffsetByte(buf, index) >>> 4) << 2;
+    }
+
+    /** The eight flag bits ({@link #FLAG_FIN} ... {@link #FLAG_CWR}). */
+    public static int flags(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + FLAGS);
+    }
+
+    public static int window(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + WINDOW);
+    }
+
+    public static int checksumField(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + CHECKSUM_OFFSET);
+    }
+
+    public static int urgentPointer(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + URGENT_POINTER);
+    }
+
+    public static void setSequenceNumber(ByteBuf buf, int index, long sequence) {
+        buf.setInt(index + SEQUENCE, (int) sequence);
+    }
+
+    public static void setFlags(ByteBuf buf, int index, int flags) {
+        buf.setByte(index + FLAGS, flags);
+    }
+
+    public static void setChecksumField(ByteBuf buf, int index, int checksum) {
+        buf.setShort(index + CHECKSUM_OFFSET, checksum);
+    }
+}
