@@ -107,7 +107,32 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
     }
 
     private void writeOut(ChannelHandlerContext ctx, List<HeldPacket> batch) {
-        Set<GsoOffload> allowed = offloads;
+        List<CoalescedGroup> groups;
+        try {
+            groups = group(batch, offloads);
+        } catch (RuntimeException bug) {
+            // Reading headers is bounds-checked and should never throw; if it does, merge nothing.
+            groups = new ArrayList<>(batch.size());
+            for (HeldPacket packet : batch) {
+                groups.add(new CoalescedGroup(packet));
+            }
+        }
+        for (CoalescedGroup group : groups) {
+            if (group.members().size() == 1) {
+                HeldPacket only = group.first();
+                writeAsItIs(ctx, only.message, only.promise);
+            } else {
+                writeSuperPacket(ctx, group);
+            }
+        }
+    }
+
+    /**
+     * The batch as groups, in the order of each group's first packet: a packet joins the latest
+     * group of its flow when the rules allow, else starts its flow's next group (so a packet that
+     * cannot be merged still ends its flow's group, and no packet passes another of its flow).
+     */
+    private static List<CoalescedGroup> group(List<HeldPacket> batch, Set<GsoOffload> allowed) {
         List<CoalescedGroup> groups = new ArrayList<>(batch.size());
         Map<FlowKey, CoalescedGroup> open = new HashMap<>();
         for (HeldPacket packet : batch) {
@@ -119,17 +144,10 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
             group = new CoalescedGroup(packet);
             groups.add(group);
             if (packet.flow != null) {
-                open.put(packet.flow, group); // a flow's next packets join this one or come after it
+                open.put(packet.flow, group);
             }
         }
-        for (CoalescedGroup group : groups) {
-            if (group.members().size() == 1) {
-                HeldPacket only = group.first();
-                writeAsItIs(ctx, only.message, only.promise);
-            } else {
-                writeSuperPacket(ctx, group);
-            }
-        }
+        return groups;
     }
 
     private static void writeSuperPacket(ChannelHandlerContext ctx, CoalescedGroup group) {
