@@ -23,8 +23,9 @@ import java.util.Set;
  * {@link SuperPacket} for the header). Everything else goes out as it is, behind the empty
  * header, in the order written; a flow's packets never pass each other.
  *
- * <p>Put it right after the channel (below the IP codecs: the fused path writes its finished
- * packets into it), or after {@code PiCodec} when packet information is on. Only the offloads
+ * <p>Put it right after the channel, below the IP codecs: the fused path writes its finished
+ * packets into it. (Leave packet information off: {@code PiCodec} takes the protocol from the
+ * packet's first byte, which would be this header's.) Only the offloads
  * the kernel accepted may be used: give it the channel's applied offloads once bound
  * ({@code GsoOffload.fromNames(tun.config().getAppliedOffloads())}); with none it only
  * prepends the empty header, holding nothing. TSO4/TSO6 merge TCP, USO4/USO6 UDP.
