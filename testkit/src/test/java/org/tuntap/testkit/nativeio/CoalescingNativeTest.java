@@ -1,10 +1,6 @@
 package org.tuntap.testkit.nativeio;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramPacket;
@@ -12,15 +8,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.tuntap.codec.checksum.InternetChecksum;
 import org.tuntap.codec.ipv4.Ipv4Codec;
-import org.tuntap.codec.ipv4.Ipv4Header;
-import org.tuntap.codec.ipv4.Ipv4Repr;
 import org.tuntap.codec.tcp.TcpHeader;
 import org.tuntap.codec.udp.UdpCodec;
 import org.tuntap.codec.vnet.CoalescingHandler;
 import org.tuntap.codec.vnet.GsoOffload;
-import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelOption;
@@ -34,14 +26,10 @@ import java.net.Socket;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.tuntap.testkit.nativeio.NativeDevices.APP;
 import static org.tuntap.testkit.nativeio.NativeDevices.KERNEL;
@@ -117,56 +105,18 @@ class CoalescingNativeTest {
     @Test
     void tcpSegmentsOfOneFlushLeaveAsOneWriteAndTheKernelsSocketReadsThem() throws Exception {
         CoalescingHandler coalescer = new CoalescingHandler(Set.of());
-        BlockingQueue<byte[]> read = new LinkedBlockingQueue<>();
+        KernelTcpPeer peer = new KernelTcpPeer();
         TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
                 .option(TunChannelOption.VNET_HDR, true)
                 .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
-                .handler(Pipelines.of(ch -> ch.pipeline().addLast(coalescer, new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        ByteBuf packet = (ByteBuf) msg; // the kernel's packets: header, then IPv4
-                        try {
-                            read.add(ByteBufUtil.getBytes(packet, packet.readerIndex() + VirtioNetHeader.LENGTH,
-                                    packet.readableBytes() - VirtioNetHeader.LENGTH));
-                        } finally {
-                            packet.release();
-                        }
-                    }
-                }))), "gro%d");
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(coalescer, peer.reader()))), "gro%d");
         try (Socket client = new Socket()) {
             Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
             assumeTrue(applied.contains(GsoOffload.TSO4), "applied: " + applied);
             coalescer.setOffloads(applied);
             NativeDevices.connect(channel);
             client.bind(new InetSocketAddress(KERNEL, 0));
-            CompletableFuture<Void> connected = CompletableFuture.runAsync(() -> {
-                try {
-                    client.connect(new InetSocketAddress(APP, 5001), 10_000);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-
-            // This test is the peer at APP:5001: it answers the kernel's SYN through the channel.
-            byte[] syn = null;
-            while (syn == null) {
-                byte[] packet = read.poll(10, TimeUnit.SECONDS);
-                assertNotNull(packet, "no SYN from the kernel");
-                ByteBuf view = Unpooled.wrappedBuffer(packet);
-                if (Ipv4Header.version(view, 0) == 4 && Ipv4Header.protocol(view, 0) == TcpHeader.PROTOCOL
-                        && TcpHeader.flags(view, 20) == TcpHeader.FLAG_SYN) {
-                    syn = packet;
-                }
-            }
-            ByteBuf synView = Unpooled.wrappedBuffer(syn);
-            int clientPort = TcpHeader.sourcePort(synView, 20);
-            long ack = TcpHeader.sequenceNumber(synView, 20) + 1;
-            long sequence = 7_000_000;
-            int identification = 100;
-            channel.writeAndFlush(Unpooled.wrappedBuffer(tcp(identification++, clientPort, sequence, ack,
-                    TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK, new byte[0]))).sync();
-            sequence++;
-            connected.get(10, TimeUnit.SECONDS);
+            peer.accept(channel, client);
 
             // Ten segments in one flush (well inside the kernel's initial receive window).
             byte[] data = new byte[10 * 1000];
@@ -174,13 +124,10 @@ class CoalescingNativeTest {
                 data[i] = (byte) (i * 13 + i / 1000);
             }
             long writtenBefore = channel.counters().packetsWritten();
-            long first = sequence;
-            int firstId = identification;
             channel.eventLoop().submit(() -> {
                 for (int i = 0; i < 10; i++) {
                     int flags = TcpHeader.FLAG_ACK | (i == 9 ? TcpHeader.FLAG_PSH : 0);
-                    byte[] segment = tcp(firstId + i, clientPort, first + i * 1000L, ack, flags,
-                            Arrays.copyOfRange(data, i * 1000, i * 1000 + 1000));
+                    byte[] segment = peer.segment(flags, Arrays.copyOfRange(data, i * 1000, i * 1000 + 1000));
                     channel.write(channel.alloc().directBuffer(segment.length).writeBytes(segment));
                 }
                 channel.flush();
@@ -191,25 +138,6 @@ class CoalescingNativeTest {
             assertEquals(1, channel.counters().packetsWritten() - writtenBefore, "ten segments in one TSO write");
         } finally {
             channel.close().sync();
-        }
-    }
-
-    /** An IPv4 TCP segment from APP:5001 to the kernel's client, DF set, checksums computed, no options. */
-    private static byte[] tcp(int identification, int clientPort, long sequence, long ack, int flags, byte[] payload) {
-        Ipv4Repr ip = new Ipv4Repr().source(APP).destination(KERNEL).protocol(TcpHeader.PROTOCOL).ttl(64)
-                .identification(identification).dontFragment(true);
-        int transportLength = TcpHeader.MIN_LENGTH + payload.length;
-        ByteBuf packet = Unpooled.buffer(20 + transportLength);
-        try {
-            ip.emit(packet, 0, transportLength, true);
-            packet.writerIndex(20).writeShort(5001).writeShort(clientPort).writeInt((int) sequence).writeInt((int) ack)
-                    .writeByte(TcpHeader.MIN_LENGTH / 4 << 4).writeByte(flags).writeShort(65535).writeShort(0).writeShort(0)
-                    .writeBytes(payload);
-            long pseudo = InternetChecksum.pseudoHeaderSum(ip.source(), ip.destination(), TcpHeader.PROTOCOL, transportLength);
-            TcpHeader.setChecksumField(packet, 20, InternetChecksum.finish(InternetChecksum.add(pseudo, packet, 20, transportLength)));
-            return ByteBufUtil.getBytes(packet);
-        } finally {
-            packet.release();
         }
     }
 
