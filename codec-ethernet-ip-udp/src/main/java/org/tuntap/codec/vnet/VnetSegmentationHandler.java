@@ -63,8 +63,9 @@ public final class VnetSegmentationHandler extends ChannelInboundHandlerAdapter 
         DropReason reason = length < 0 ? DropReason.TRUNCATED
                 : layout.parse(read, header, read, header + VirtioNetHeader.LENGTH, length);
         if (reason != null) {
+            String detail = length < 0 ? read.readableBytes() + " bytes" : VirtioNetHeader.toString(read, header);
             read.release();
-            drops.drop(ctx, reason, length < 0 ? read.readableBytes() + " bytes" : VirtioNetHeader.toString(read, header));
+            drops.drop(ctx, reason, detail);
             return;
         }
         int packet = header + VirtioNetHeader.LENGTH;
