@@ -235,6 +235,28 @@ class OutboundFragmentationTest {
     }
 
     @Test
+    void aMalformedOptionEndsWhatLaterFragmentsCopy() {
+        // Router alert (copied), then a loose source route (copied) whose length runs past the options.
+        byte[] options = {(byte) 0x94, 4, 0, 0, (byte) 0x83, 9, 4, 0};
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        ByteBuf data = TestPackets.tracked(payload(2000));
+        UdpPackets.write(out, new Ipv4Repr().source(0xC0000202).destination(0xC0000201).options(options), 7, 40000, data, true);
+        data.release();
+        EmbeddedChannel sender = new EmbeddedChannel(new Ipv4Codec().setMtu(1500));
+        assertTrue(sender.writeAndFlush(new Ipv4Packet(out)).isSuccess());
+        ByteBuf first = sender.readOutbound();
+        assertEquals(28, Ipv4Header.headerLength(first, first.readerIndex()), "the first fragment keeps the header as it is");
+        first.release();
+        ByteBuf second = sender.readOutbound();
+        int at = second.readerIndex();
+        assertEquals(24, Ipv4Header.headerLength(second, at), "the router alert only: the walk stops at the bad option");
+        assertEquals(0x94, second.getUnsignedByte(at + 20));
+        second.release();
+        assertNull(sender.readOutbound());
+        assertFalse(sender.finish());
+    }
+
+    @Test
     void anIpv4FragmentIsCutAgainWithItsOffsetAndMoreFragmentsKept() {
         ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
         ByteBuf data = TestPackets.tracked(payload(1992)); // 2000 data bytes with the UDP header
