@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The VPN benchmark (issue 12): iperf3 TCP from one network namespace to another through the
+# examples' UDP tunnel (tun-vpn.jar: a TunChannel and an EpollDatagramChannel on one epoll loop
+# at each end), the two ends talking UDP over a veth pair, plain (one datagram per IP packet) and
+# with offloads (64 KiB super-packets from the device, UDP GSO and GRO on the sockets). The
+# ceiling is the kernel alone: iperf3 straight over the same veth pair, no tunnel.
+# Runs are interleaved (kernel, plain, offload, then again) for ROUNDS rounds; the table gives
+# median Gbit/s and each as a ratio of the kernel's.
+#
+#   vpn-a: iperf3 client -> vt 198.51.100.1 (MTU 1420) -> tun-vpn -> va 192.0.2.1 ─┐ veth,
+#   vpn-b: iperf3 server <- vt 198.51.100.2 (MTU 1420) <- tun-vpn <- vb 192.0.2.2 ─┘ MTU 1500
+#
+# Everything happens in a private network and mount namespace (namespaces vpn-a and vpn-b live in
+# a tmpfs on /run/netns that only this script sees); the host's interfaces are never touched.
+#
+# usage: benchmarks/tun-vpn/run.sh [SECONDS] [ROUNDS]   (as root; build the project first:
+#        ./mvnw -B -q package -DskipTests; installs iperf3 with apt-get if it is missing).
+#        VPN_JAVA_OPTS adds JVM options to the tunnel ends.
+set -euo pipefail
+seconds=${1:-10}
+rounds=${2:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/../lib/iperf.sh"
+
+[ -z "${TUNTAP_BENCH_NETNS:-}" ] && ensure_iperf3
+enter_private_namespaces "$@"
+
+out="$root/benchmarks/target/tun-vpn"
+mkdir -p "$out"
+jar="$root/examples/target/tun-vpn.jar"
+[ -f "$jar" ] || { echo "build first: ./mvnw -B -q package -DskipTests" >&2; exit 1; }
+find_java
+
+ip netns add vpn-a
+ip netns add vpn-b
+ip -n vpn-a link set lo up
+ip -n vpn-b link set lo up
+ip link add va netns vpn-a type veth peer name vb netns vpn-b
+ip -n vpn-a addr add 192.0.2.1/24 dev va
+ip -n vpn-b addr add 192.0.2.2/24 dev vb
+ip -n vpn-a link set va up
+ip -n vpn-b link set vb up
+machine_line
+echo "load: iperf3 TCP for ${seconds}s per run (after a 1 s warm-up); kernel: 192.0.2.1 -> 192.0.2.2 over the veth;" \
+  "tunnel: 198.51.100.1 -> 198.51.100.2 through tun-vpn at both ends"
+
+pids=()
+start_tunnel() { # $1 = plain|offload: one end in each namespace, device vt, then its address
+  local side local_ip peer_ip inner log
+  pids=()
+  for side in a b; do
+    if [ "$side" = a ]; then local_ip=192.0.2.1; peer_ip=192.0.2.2; inner=198.51.100.1
+    else local_ip=192.0.2.2; peer_ip=192.0.2.1; inner=198.51.100.2; fi
+    log="$out/$1-$side.log"
+    ip netns exec "vpn-$side" "$java" --enable-native-access=ALL-UNNAMED ${VPN_JAVA_OPTS:-} -jar "$jar" \
+      --device vt --listen "$local_ip:51820" --peer "$peer_ip:51820" $([ "$1" = offload ] && echo --offload) >"$log" 2>&1 &
+    pids+=($!)
+    await_ready "$!" "$log"
+    ip -n "vpn-$side" link set vt mtu 1420
+    ip -n "vpn-$side" addr add "$inner/24" dev vt
+    ip -n "vpn-$side" link set vt up
+  done
+}
+stop_tunnel() { # the devices are the tunnels' own (not persistent): they go with them
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid"; done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+}
+
+declare -A runs
+for round in $(seq 1 "$rounds"); do
+  for impl in kernel plain offload; do
+    if [ "$impl" = kernel ]; then
+      gbps=$(iperf_gbps vpn-a vpn-b 192.0.2.2 "$seconds")
+      echo "run impl=kernel round=$round gbps=$gbps"
+    else
+      start_tunnel "$impl"
+      gbps=$(iperf_gbps vpn-a vpn-b 198.51.100.2 "$seconds")
+      stop_tunnel
+      echo "run impl=$impl round=$round gbps=$gbps a: $(tail -n 1 "$out/$impl-a.log")"
+    fi
+    runs[$impl]="${runs[$impl]:-} $gbps"
+  done
+done
+
+echo
+echo "medians of $rounds rounds, Gbit/s (iperf3 TCP, ${seconds}s)"
+k=$(median <<<"${runs[kernel]}")
+printf '%-34s %10s %12s\n' "" Gbit/s "of kernel"
+for impl in kernel plain offload; do
+  m=$(median <<<"${runs[$impl]}")
+  case "$impl" in
+    kernel) label="kernel over the veth (ceiling)" ;;
+    plain) label="tun-vpn plain" ;;
+    offload) label="tun-vpn --offload" ;;
+  esac
+  printf '%-34s %10s %12s\n' "$label" "$m" "$(ratio "$m" "$k")"
+  echo "MEDIAN impl=$impl gbps=$m ratio_to_kernel=$(ratio "$m" "$k")"
+done
+echo "offload/plain: $(ratio "$(median <<<"${runs[offload]}")" "$(median <<<"${runs[plain]}")")"
