@@ -39,6 +39,7 @@ echo "load: iperf3 TCP for ${seconds}s per run (after a 1 s warm-up), fwd-a 198.
 forwarder_pid=""
 start_forwarder() { # $1 = c|netty, $2 = plain|offload; devices fa and fb, moved into the namespaces once attached
   local log="$out/$1-$2.log"
+  : >"$log"
   ip tuntap add dev fa mode tun
   ip tuntap add dev fb mode tun
   case "$1" in

@@ -53,6 +53,7 @@ start_tunnel() { # $1 = plain|offload: one end in each namespace, device vt, the
     if [ "$side" = a ]; then local_ip=192.0.2.1; peer_ip=192.0.2.2; inner=198.51.100.1
     else local_ip=192.0.2.2; peer_ip=192.0.2.1; inner=198.51.100.2; fi
     log="$out/$1-$side.log"
+    : >"$log"
     ip netns exec "vpn-$side" "$java" --enable-native-access=ALL-UNNAMED ${VPN_JAVA_OPTS:-} -jar "$jar" \
       --device vt --listen "$local_ip:51820" --peer "$peer_ip:51820" $([ "$1" = offload ] && echo --offload) >"$log" 2>&1 &
     pids+=($!)
@@ -68,6 +69,12 @@ stop_tunnel() { # the devices are the tunnels' own (not persistent): they go wit
   for pid in "${pids[@]}"; do wait "$pid" || true; done
 }
 
+# Datagrams the kernel dropped because a tunnel end's socket buffer was full: each one is a loss
+# the TCP inside takes for congestion, so they explain a slow run.
+udp_rcvbuf_errors() { # $1 = namespace
+  ip netns exec "$1" awk '/^Udp:/ { if (!n) { for (i = 1; i <= NF; i++) col[$i] = i; n = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp
+}
+
 declare -A runs
 for round in $(seq 1 "$rounds"); do
   for impl in kernel plain offload; do
@@ -75,10 +82,12 @@ for round in $(seq 1 "$rounds"); do
       gbps=$(iperf_gbps vpn-a vpn-b 192.0.2.2 "$seconds")
       echo "run impl=kernel round=$round gbps=$gbps"
     else
+      drops_before=$(( $(udp_rcvbuf_errors vpn-a) + $(udp_rcvbuf_errors vpn-b) ))
       start_tunnel "$impl"
       gbps=$(iperf_gbps vpn-a vpn-b 198.51.100.2 "$seconds")
       stop_tunnel
-      echo "run impl=$impl round=$round gbps=$gbps a: $(tail -n 1 "$out/$impl-a.log")"
+      drops=$(( $(udp_rcvbuf_errors vpn-a) + $(udp_rcvbuf_errors vpn-b) - drops_before ))
+      echo "run impl=$impl round=$round gbps=$gbps udp_rcvbuf_drops=$drops a: $(tail -n 1 "$out/$impl-a.log")"
     fi
     runs[$impl]="${runs[$impl]:-} $gbps"
   done

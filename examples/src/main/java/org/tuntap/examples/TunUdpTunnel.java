@@ -47,6 +47,9 @@ import java.util.concurrent.TimeUnit;
  * goes away), then prints the packets and bytes carried each way and every drop.
  */
 public final class TunUdpTunnel {
+    /** What the socket asks for each way (Linux doubles it for its bookkeeping). */
+    static final int SOCKET_BUFFER_BYTES = 4 << 20;
+
     private TunUdpTunnel() {
     }
 
@@ -108,6 +111,11 @@ public final class TunUdpTunnel {
         Bootstrap udpBootstrap = new Bootstrap().group(group)
                 .channel(EpollDatagramChannel.class)
                 .option(ChannelOption.AUTO_READ, false)
+                // The default receive buffer (208 KiB) holds about 2 ms of a Gbit/s: a loop thread
+                // descheduled longer drops datagrams, and the TCP inside takes each drop for
+                // congestion. The kernel caps these at net.core.rmem_max / wmem_max.
+                .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
+                .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
                 .handler(peerToDevice);
         if (options.offload) {
             // GRO hands over up to 64 KiB of datagrams per read; Netty splits them again.
