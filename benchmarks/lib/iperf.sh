@@ -46,13 +46,14 @@ await_ready() {
   echo "not ready after 20 s: $2" >&2; cat "$2" >&2; exit 1
 }
 
-# iperf3 TCP from namespace $1 to $3 (a server in namespace $2) for $4 seconds, after a 1-second
-# warm-up connection (JIT, slow start); prints the receiver's Gbit/s.
+# iperf3 TCP from namespace $1 to $3 (a server in namespace $2) for $4 seconds, after a warm-up
+# connection of WARMUP_SECONDS (default 3: the JVM's JIT compilers need seconds, more on a busy
+# machine; the C side loses nothing by it); prints the receiver's Gbit/s.
 iperf_gbps() { # $1 client ns, $2 server ns, $3 server address, $4 seconds
   local server text="" gbps _
   ip netns exec "$2" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
   server=$!
-  for _ in $(seq 1 50); do ip netns exec "$1" iperf3 -c "$3" -t 1 >/dev/null 2>&1 && break; sleep 0.1; done
+  for _ in $(seq 1 50); do ip netns exec "$1" iperf3 -c "$3" -t "${WARMUP_SECONDS:-3}" >/dev/null 2>&1 && break; sleep 0.1; done
   kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
   ip netns exec "$2" iperf3 -s -1 -B "$3" >/dev/null 2>&1 &
   server=$!

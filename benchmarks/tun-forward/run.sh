@@ -34,7 +34,7 @@ ip netns add fwd-b
 ip -n fwd-a link set lo up
 ip -n fwd-b link set lo up
 machine_line
-echo "load: iperf3 TCP for ${seconds}s per run (after a 1 s warm-up), fwd-a 198.51.100.1 -> fwd-b 198.51.100.2 through fa, the forwarder, fb"
+echo "load: iperf3 TCP for ${seconds}s per run (after a ${WARMUP_SECONDS:-3} s warm-up), fwd-a 198.51.100.1 -> fwd-b 198.51.100.2 through fa, the forwarder, fb"
 
 forwarder_pid=""
 start_forwarder() { # $1 = c|netty, $2 = plain|offload; devices fa and fb, moved into the namespaces once attached
