@@ -105,7 +105,7 @@ public final class UdpEchoApp {
      * example) it warns on every start and uses random bytes. Random bytes, given up front
      * through the property Netty documents, say the same without the warning.
      */
-    private static void setNettyMachineId() {
+    static void setNettyMachineId() {
         if (System.getProperty("io.netty.machineId") == null) {
             byte[] id = new byte[6];
             ThreadLocalRandom.current().nextBytes(id);
