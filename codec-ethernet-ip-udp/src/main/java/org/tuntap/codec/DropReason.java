@@ -1,8 +1,8 @@
 package org.tuntap.codec;
 
 /**
- * Why a codec dropped an inbound packet (or, for {@link #UNRESOLVED} and {@link #UNROUTABLE},
- * an outbound one). One list for every layer, so counters read the same everywhere.
+ * Why a codec dropped an inbound packet (or, for {@link #UNRESOLVED}, {@link #UNROUTABLE} and
+ * {@link #FRAGMENTATION_NEEDED}, an outbound one). One list for every layer, so counters read the same everywhere.
  */
 public enum DropReason {
     /** Shorter than the header of its layer. */
@@ -38,6 +38,12 @@ public enum DropReason {
     UNRESOLVED,
     /** Outbound packet the ARP layer cannot address (not IPv4). */
     UNROUTABLE,
+    /**
+     * Outbound: an IPv4 packet larger than the codec's MTU with DF (don't fragment) set, or an
+     * IPv6 packet over the MTU that cannot be fragmented (a fragment already, or headers that leave
+     * no room for data); not sent.
+     */
+    FRAGMENTATION_NEEDED,
     /** Not the protocol a parser was asked for (e.g. {@code UdpPackets.parse} of a TCP packet). */
     WRONG_PROTOCOL,
     /**
@@ -60,5 +66,17 @@ public enum DropReason {
     /** Reassembly: a datagram not complete within the timeout; counted once per datagram. */
     REASSEMBLY_TIMEOUT,
     /** Reassembly: a fragment refused because the bytes held or the fragments per datagram would exceed the limits. */
-    REASSEMBLY_LIMIT
+    REASSEMBLY_LIMIT,
+    /**
+     * A virtio-net header that does not fit its packet: gso_size 0 on a super-packet, a gso_type
+     * for another IP version or transport protocol than the packet's, the ECN bit on a UDP
+     * super-packet, or csum_start/csum_offset outside the packet (or, on a super-packet, not at
+     * the TCP/UDP checksum field).
+     */
+    BAD_VNET_HEADER,
+    /**
+     * A super-packet the segmenter does not split: legacy UDP fragmentation offload (GSO_UDP),
+     * an unknown gso_type, or IPv6 extension headers before the TCP/UDP header.
+     */
+    UNSUPPORTED_GSO
 }

@@ -139,10 +139,10 @@ public final class KernelSegmentation {
                     TcpHeader.setSequenceNumber(out, transport, TcpHeader.sequenceNumber(in, transport) + (long) i * gsoSize);
                     int flags = TcpHeader.flags(in, transport);
                     if (i < count - 1) {
-                        flags &= ~(TcpHeader.FLAG_FIN | TcpHeader.FLAG_PSH);
+                        flags &= ~(TcpHeader.FIN | TcpHeader.PSH);
                     }
                     if (i > 0) {
-                        flags &= ~TcpHeader.FLAG_CWR;
+                        flags &= ~TcpHeader.CWR;
                     }
                     TcpHeader.setFlags(out, transport, flags);
                 } else {

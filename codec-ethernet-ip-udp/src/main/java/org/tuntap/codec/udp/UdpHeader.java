@@ -89,19 +89,19 @@ public final class UdpHeader {
         return buf.getUnsignedShort(index + 4);
     }
 
-    /** The checksum field as sent (0: none). */
-    public static int checksumField(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + CHECKSUM_OFFSET);
-    }
-
-    /** Writes the length field (header plus payload) of the header at {@code index}. */
+    /** Writes the length field (header plus payload). */
     public static void setLength(ByteBuf buf, int index, int length) {
         buf.setShort(index + 4, length);
     }
 
-    /** Writes the checksum field of the header at {@code index} as given (no computing). */
+    /** Writes the checksum field. */
     public static void setChecksumField(ByteBuf buf, int index, int checksum) {
         buf.setShort(index + CHECKSUM_OFFSET, checksum);
+    }
+
+    /** The checksum field as sent (0: none). */
+    public static int checksumField(ByteBuf buf, int index) {
+        return buf.getUnsignedShort(index + 6);
     }
 
     /**

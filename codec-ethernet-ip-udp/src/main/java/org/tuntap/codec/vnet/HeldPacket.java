@@ -26,8 +26,8 @@ import java.util.Set;
  */
 final class HeldPacket {
 
-    private static final int TCP_DATA_FLAGS = TcpHeader.FLAG_ACK;
-    private static final int TCP_LAST_FLAGS = TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH;
+    private static final int TCP_DATA_FLAGS = TcpHeader.ACK;
+    private static final int TCP_LAST_FLAGS = TcpHeader.ACK | TcpHeader.PSH;
 
     final Object message;
     final ChannelPromise promise;

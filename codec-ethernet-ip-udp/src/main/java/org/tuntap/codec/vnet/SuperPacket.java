@@ -56,7 +56,7 @@ final class SuperPacket {
             if (tcp) {
                 // The kernel leaves PSH (and FIN) to the last segment only: the last packet's say.
                 TcpHeader.setFlags(out, transport, TcpHeader.flags(out, transport)
-                        | (group.last().push ? TcpHeader.FLAG_PSH : 0));
+                        | (group.last().push ? TcpHeader.PSH : 0));
                 TcpHeader.setChecksumField(out, transport, partial);
             } else {
                 UdpHeader.setLength(out, transport, transportLength);

@@ -126,7 +126,7 @@ class CoalescingNativeTest {
             long writtenBefore = channel.counters().packetsWritten();
             channel.eventLoop().submit(() -> {
                 for (int i = 0; i < 10; i++) {
-                    int flags = TcpHeader.FLAG_ACK | (i == 9 ? TcpHeader.FLAG_PSH : 0);
+                    int flags = TcpHeader.ACK | (i == 9 ? TcpHeader.PSH : 0);
                     byte[] segment = peer.segment(flags, Arrays.copyOfRange(data, i * 1000, i * 1000 + 1000));
                     channel.write(channel.alloc().directBuffer(segment.length).writeBytes(segment));
                 }

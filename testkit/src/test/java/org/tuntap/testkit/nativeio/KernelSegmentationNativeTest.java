@@ -102,7 +102,7 @@ class KernelSegmentationNativeTest {
                 for (byte[] segment : segments) {
                     received.write(checkedPayload(segment));
                 }
-                channel.writeAndFlush(Unpooled.wrappedBuffer(peer.segment(TcpHeader.FLAG_ACK, new byte[0]))).sync();
+                channel.writeAndFlush(Unpooled.wrappedBuffer(peer.segment(TcpHeader.ACK, new byte[0]))).sync();
             }
             writer.get(10, TimeUnit.SECONDS);
             assertTrue(superPackets > 0, "the kernel sent at least one TSO super-packet");

@@ -91,11 +91,11 @@ final class KernelTcpPeer {
         byte[] syn;
         do {
             syn = ipPacket(nextRead());
-        } while (!isFromClient(syn, TcpHeader.FLAG_SYN));
+        } while (!isFromClient(syn, TcpHeader.SYN));
         ByteBuf view = Unpooled.wrappedBuffer(syn);
         clientPort = TcpHeader.sourcePort(view, IP);
         clientNext = TcpHeader.sequenceNumber(view, IP) + 1;
-        channel.writeAndFlush(Unpooled.wrappedBuffer(segment(TcpHeader.FLAG_SYN | TcpHeader.FLAG_ACK, new byte[0]))).sync();
+        channel.writeAndFlush(Unpooled.wrappedBuffer(segment(TcpHeader.SYN | TcpHeader.ACK, new byte[0]))).sync();
         sequence++;
         connected.get(10, TimeUnit.SECONDS);
     }

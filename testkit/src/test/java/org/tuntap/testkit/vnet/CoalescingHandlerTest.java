@@ -44,8 +44,8 @@ import static org.tuntap.testkit.vnet.FlowPackets.udp6;
  * the network receives is byte for byte what was written, in fewer writes.
  */
 class CoalescingHandlerTest {
-    private static final int ACK = TcpHeader.FLAG_ACK;
-    private static final int PSH = TcpHeader.FLAG_ACK | TcpHeader.FLAG_PSH;
+    private static final int ACK = TcpHeader.ACK;
+    private static final int PSH = TcpHeader.ACK | TcpHeader.PSH;
     private static final int MSS = 1448;
 
     private CoalescingHandler coalescer;
@@ -168,7 +168,7 @@ class CoalescingHandlerTest {
     void whatCannotBeMergedGoesOutAsItIsAndKeepsItsPlaceInItsFlow() {
         byte[] s1 = tcp4(ip4(1), 4000, 100, ACK, new byte[0], payload(1000, 1));
         byte[] s2 = tcp4(ip4(2), 4000, 1100, ACK, new byte[0], payload(1000, 2));
-        byte[] fin = tcp4(ip4(3), 4000, 2100, ACK | TcpHeader.FLAG_FIN, new byte[0], payload(1000, 3));
+        byte[] fin = tcp4(ip4(3), 4000, 2100, ACK | TcpHeader.FIN, new byte[0], payload(1000, 3));
         byte[] s4 = tcp4(ip4(4), 4000, 3101, ACK, new byte[0], payload(1000, 4));
         byte[] s5 = tcp4(ip4(5), 4000, 4101, ACK, new byte[0], payload(1000, 5));
         byte[] corrupt = FlowPackets.corrupted(tcp4(ip4(6), 4000, 5101, ACK, new byte[0], payload(1000, 6)));
@@ -215,7 +215,7 @@ class CoalescingHandlerTest {
                 tcp4(ip4(2), 7000, seq + 100, ACK, new byte[0], payload(100, 2)),
                 tcp4(ip4(3), 7000, seq + 300, ACK, new byte[0], payload(100, 3)),       // a hole in the sequence
                 tcp4(ip4(4), 7000, seq + 400, ACK, TIMESTAMPS, payload(100, 4)),        // other options
-                tcp4(ip4(5), 7000, seq + 500, ACK | TcpHeader.FLAG_SYN, new byte[0], payload(100, 5)));
+                tcp4(ip4(5), 7000, seq + 500, ACK | TcpHeader.SYN, new byte[0], payload(100, 5)));
         try (TunnelHarness harness = harness()) {
             writeInOneFlush(harness, tcp);
             assertEquals(5, harness.tunnel().writeBufferSize(), "nothing merged");
