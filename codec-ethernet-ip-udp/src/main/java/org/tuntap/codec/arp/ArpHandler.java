@@ -57,9 +57,10 @@ import java.util.concurrent.TimeUnit;
  * the peer, whose own request teaches us its MAC) gets through. Packets of neither family
  * are dropped as {@link DropReason#UNROUTABLE}. {@link EthernetFrame}s pass untouched.
  *
- * <p>The neighbour table is bounded and ages like Linux's (see {@link #setMaxNeighbours},
- * {@link #setNeighbourSweepInterval}): an entry not confirmed for one sweep interval turns
- * stale (it still resolves, and the next packet to it sends an ARP request to confirm it), one
+ * <p>The neighbour tables (one per family) are bounded and age like Linux's (see
+ * {@link #setMaxNeighbours}, {@link #setNeighbourSweepInterval}): an entry not confirmed for one
+ * sweep interval turns stale (it still resolves, and the next packet to it asks again to
+ * confirm it), one
  * not confirmed for two is forgotten; a full table makes room from stale entries or refuses the
  * new one ({@link DropReason#NEIGHBOUR_TABLE_FULL}). {@link #addNeighbour} sets a static entry,
  * which never ages. The timer runs on the channel's event loop (its clock, so a test harness
@@ -68,7 +69,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Between Ethernet and IPv4 it is part of their fused path (see {@link LayerHandler}): IPv4
  * frames go through it in one step with the layers around, and written datagrams to known
- * neighbours too; the rest (ARP itself, unresolved destinations) takes the layered path.
+ * neighbours too; the rest (ARP, IPv6 and its neighbour discovery, unresolved destinations)
+ * takes the layered path.
  */
 public final class ArpHandler extends LayerHandler {
 
