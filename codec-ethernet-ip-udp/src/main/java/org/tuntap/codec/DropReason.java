@@ -68,5 +68,17 @@ public enum DropReason {
     /** Reassembly: a datagram not complete within the timeout; counted once per datagram. */
     REASSEMBLY_TIMEOUT,
     /** Reassembly: a fragment refused because the bytes held or the fragments per datagram would exceed the limits. */
-    REASSEMBLY_LIMIT
+    REASSEMBLY_LIMIT,
+    /**
+     * A virtio-net header that does not fit its packet: gso_size 0 on a super-packet, a gso_type
+     * for another IP version or transport protocol than the packet's, the ECN bit on a UDP
+     * super-packet, or csum_start/csum_offset outside the packet (or, on a super-packet, not at
+     * the TCP/UDP checksum field).
+     */
+    BAD_VNET_HEADER,
+    /**
+     * A super-packet the segmenter does not split: legacy UDP fragmentation offload (GSO_UDP),
+     * an unknown gso_type, or IPv6 extension headers before the TCP/UDP header.
+     */
+    UNSUPPORTED_GSO
 }

@@ -18,6 +18,8 @@ import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv6.Ipv6Codec;
 import org.tuntap.codec.pi.PiCodec;
 import org.tuntap.codec.udp.UdpCodec;
+import org.tuntap.codec.vnet.VnetHeaderEncoder;
+import org.tuntap.codec.vnet.VnetSegmentationHandler;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -28,8 +30,8 @@ import java.util.List;
 
 /**
  * Fuzzes every decoder at once: any bytes, cut into packets, go through a full pipeline (PI,
- * Ethernet and ARP on TAP, IPv6 and IPv4 with reassembly, UDP, ICMP, an echo that writes every
- * datagram back), fused or with its layers kept apart. Whatever the input, nothing may throw out
+ * Ethernet and ARP on TAP, or the virtio-net header's segmentation, IPv6 and IPv4 with
+ * reassembly, UDP, ICMP, an echo that writes every datagram back), fused or with its layers kept apart. Whatever the input, nothing may throw out
  * of the pipeline and no buffer may leak (the build's leak detector is at PARANOID and fails the
  * test on a leak).
  *
@@ -64,7 +66,8 @@ class CodecFuzzTest {
 
     /**
      * The first byte picks the pipeline (bit 0: packet information, bit 1: TAP, bit 2: layers
-     * kept apart); the rest is packets, each a 2-byte length and that many bytes (a length of 0
+     * kept apart, bit 3: a virtio-net header in front of every packet, segmented, on TUN without
+     * packet information); the rest is packets, each a 2-byte length and that many bytes (a length of 0
      * takes what is left).
      */
     @FuzzTest(maxDuration = "60s")
@@ -73,7 +76,9 @@ class CodecFuzzTest {
             return;
         }
         int config = data[0];
-        EmbeddedChannel channel = new EmbeddedChannel(pipeline((config & 1) != 0, (config & 2) != 0, (config & 4) != 0));
+        boolean vnet = (config & 8) != 0;
+        EmbeddedChannel channel = new EmbeddedChannel(
+                pipeline(!vnet && (config & 1) != 0, !vnet && (config & 2) != 0, (config & 4) != 0, vnet));
         int at = 1;
         while (at + 2 <= data.length) {
             int declared = (data[at] & 0xFF) << 8 | (data[at + 1] & 0xFF);
@@ -91,9 +96,14 @@ class CodecFuzzTest {
         channel.finishAndReleaseAll();
     }
 
-    private static ChannelHandler[] pipeline(boolean packetInfo, boolean tap, boolean apart) throws UnknownHostException {
+    private static ChannelHandler[] pipeline(boolean packetInfo, boolean tap, boolean apart, boolean vnet)
+            throws UnknownHostException {
         Inet4Address app = (Inet4Address) InetAddress.getByName("192.0.2.2");
         List<ChannelHandler> layers = new ArrayList<>();
+        if (vnet) {
+            layers.add(new VnetSegmentationHandler());
+            layers.add(new VnetHeaderEncoder());
+        }
         if (packetInfo) {
             layers.add(tap ? PiCodec.forTap() : PiCodec.forTun());
         }

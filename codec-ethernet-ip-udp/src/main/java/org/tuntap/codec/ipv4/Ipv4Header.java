@@ -146,6 +146,11 @@ public final class Ipv4Header {
         return buf.getInt(index + 16);
     }
 
+    /** Writes the identification field of the header at {@code index} (taken modulo 2^16). */
+    public static void setIdentification(ByteBuf buf, int index, int identification) {
+        buf.setShort(index + 4, identification);
+    }
+
     /** Writes the total length field of the header at {@code index}. */
     public static void setTotalLength(ByteBuf buf, int index, int totalLength) {
         buf.setShort(index + 2, totalLength);

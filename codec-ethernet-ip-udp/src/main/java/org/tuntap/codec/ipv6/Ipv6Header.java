@@ -82,6 +82,11 @@ public final class Ipv6Header {
         return buf.getUnsignedShort(index + 4);
     }
 
+    /** Writes the payload length field of the header at {@code index}. */
+    public static void setPayloadLength(ByteBuf buf, int index, int payloadLength) {
+        buf.setShort(index + 4, payloadLength);
+    }
+
     /** The header after the fixed one: an extension header or the upper-layer protocol. */
     public static int nextHeader(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + 6);

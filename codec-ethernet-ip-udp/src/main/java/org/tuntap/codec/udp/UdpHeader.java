@@ -13,6 +13,8 @@ public final class UdpHeader {
 
     /** Bytes in the UDP header. */
     public static final int LENGTH = 8;
+    /** Where the checksum field is, from the start of the header (a virtio-net header's csum_offset). */
+    public static final int CHECKSUM_OFFSET = 6;
     /** Largest payload in one IPv4 packet without options: 65535 - 20 - 8. */
     public static final int MAX_IPV4_PAYLOAD = Ipv4Header.MAX_TOTAL_LENGTH - Ipv4Header.MIN_LENGTH - LENGTH;
 
@@ -85,6 +87,16 @@ public final class UdpHeader {
     /** Header plus payload, in bytes. */
     public static int length(ByteBuf buf, int index) {
         return buf.getUnsignedShort(index + 4);
+    }
+
+    /** Writes the length field (header plus payload). */
+    public static void setLength(ByteBuf buf, int index, int length) {
+        buf.setShort(index + 4, length);
+    }
+
+    /** Writes the checksum field. */
+    public static void setChecksumField(ByteBuf buf, int index, int checksum) {
+        buf.setShort(index + CHECKSUM_OFFSET, checksum);
     }
 
     /** The checksum field as sent (0: none). */

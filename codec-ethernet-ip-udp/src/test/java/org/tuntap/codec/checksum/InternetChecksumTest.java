@@ -1,9 +1,11 @@
 package org.tuntap.codec.checksum;
 
+import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.util.internal.PlatformDependent;
 import org.junit.jupiter.api.Test;
 import org.tuntap.codec.TestPackets;
 
@@ -11,6 +13,7 @@ import java.util.Random;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class InternetChecksumTest {
 
@@ -47,11 +50,26 @@ class InternetChecksumTest {
         check(data, b -> Unpooled.directBuffer(b.length).writeBytes(b), 0, 300);
         check(data, b -> PooledByteBufAllocator.DEFAULT.directBuffer(b.length).writeBytes(b), 0, 300);
         check(data, b -> PooledByteBufAllocator.DEFAULT.heapBuffer(b.length).writeBytes(b), 0, 300);
+        check(data, b -> new AdaptiveByteBufAllocator().directBuffer(b.length).writeBytes(b), 0, 300);
         check(data, TestPackets_split::composite, 0, 300);
         // Long regions too.
         check(data, b -> Unpooled.directBuffer(b.length).writeBytes(b), 1400, 1600);
+        check(data, b -> new AdaptiveByteBufAllocator().directBuffer(b.length).writeBytes(b), 1400, 1600);
         check(data, b -> Unpooled.wrappedBuffer(b), 1400, 1600);
         check(data, TestPackets_split::composite, 1400, 1600);
+    }
+
+    /**
+     * Direct buffers are summed by raw address when Netty has {@code sun.misc.Unsafe} and through
+     * their NIO view when it has not (its default on Java 25+); the build runs this class both
+     * ways (codec pom, execution unsafe-test), and that run must really have Unsafe.
+     */
+    @Test
+    void runsWithTheUnsafeSettingItClaims() {
+        String expected = System.getProperty("tuntap.test.expectUnsafe");
+        assumeTrue(expected != null, "only the unsafe-test run says which it should be");
+        assertEquals(Boolean.parseBoolean(expected), PlatformDependent.hasUnsafe(),
+                String.valueOf(PlatformDependent.getUnsafeUnavailabilityCause()));
     }
 
     private static void check(byte[] data, Function<byte[], ByteBuf> kind, int fromLength, int toLength) {
