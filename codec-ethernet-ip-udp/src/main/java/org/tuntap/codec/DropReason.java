@@ -1,8 +1,8 @@
 package org.tuntap.codec;
 
 /**
- * Why a codec dropped an inbound packet (or, for {@link #UNRESOLVED} and {@link #UNROUTABLE},
- * an outbound one). One list for every layer, so counters read the same everywhere.
+ * Why a codec dropped an inbound packet (or, for {@link #UNRESOLVED}, {@link #UNROUTABLE} and
+ * {@link #FRAGMENTATION_NEEDED}, an outbound one). One list for every layer, so counters read the same everywhere.
  */
 public enum DropReason {
     /** Shorter than the header of its layer. */
@@ -46,6 +46,12 @@ public enum DropReason {
     UNRESOLVED,
     /** Outbound packet the ARP layer cannot address (neither IPv4 nor IPv6). */
     UNROUTABLE,
+    /**
+     * Outbound: an IPv4 packet larger than the codec's MTU with DF (don't fragment) set, or an
+     * IPv6 packet over the MTU that cannot be fragmented (a fragment already, or headers that leave
+     * no room for data); not sent.
+     */
+    FRAGMENTATION_NEEDED,
     /** Not the protocol a parser was asked for (e.g. {@code UdpPackets.parse} of a TCP packet). */
     WRONG_PROTOCOL,
     /**

@@ -6,6 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseCombiner;
+
+import java.util.List;
 
 /**
  * The base of this module's layer handlers (PI, Ethernet, ARP, IPv4, UDP): each passes one
@@ -135,6 +138,24 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
         }
         ReferenceCountUtil.release(msg);
         ctx.write(encoded, promise);
+    }
+
+    /**
+     * Writes several messages that stand for one (the fragments of a packet): {@code promise}
+     * succeeds when every write has, and fails with the first failure. Takes over the messages.
+     */
+    protected static void writeAll(ChannelHandlerContext ctx, List<?> messages, ChannelPromise promise) {
+        if (promise.isVoid()) {
+            for (Object message : messages) {
+                ctx.write(message, promise);
+            }
+            return;
+        }
+        PromiseCombiner all = new PromiseCombiner(ctx.executor());
+        for (Object message : messages) {
+            all.add(ctx.write(message));
+        }
+        all.finish(promise);
     }
 
     /**

@@ -102,6 +102,10 @@ class FusedPathTest {
         final Recorder app = new Recorder();
 
         Side(Link link, boolean fused, ChecksumPolicy checksums) throws Exception {
+            this(link, fused, checksums, 0);
+        }
+
+        Side(Link link, boolean fused, ChecksumPolicy checksums, int mtu) throws Exception {
             layers = new ArrayList<>();
             if (link == Link.TUN_PI) {
                 layers.add(PiCodec.forTun());
@@ -114,7 +118,7 @@ class FusedPathTest {
                 layers.add(new ArpHandler(APP_MAC, List.of(APP.getAddress(), APP6)));
                 layers.add(new Ipv6Codec()); // as in the example: neighbour discovery and IPv6 take the layered path
             }
-            layers.add(new Ipv4Codec().setChecksumPolicy(checksums).setNextIdentification(4242));
+            layers.add(new Ipv4Codec().setChecksumPolicy(checksums).setNextIdentification(4242).setMtu(mtu));
             layers.add(new UdpCodec(APP).setChecksumPolicy(checksums));
             List<ChannelHandler> handlers = new ArrayList<>();
             for (LayerHandler layer : layers) {
@@ -377,6 +381,34 @@ class FusedPathTest {
         // Mistakes of the application fail the write the same way.
         assertEquals(layered.send(new DatagramPacket(TestPackets.tracked(new byte[1]), new InetSocketAddress("2001:db8::1", 9))),
                 fused.send(new DatagramPacket(TestPackets.tracked(new byte[1]), new InetSocketAddress("2001:db8::1", 9))));
+        assertFalse(fused.channel.finish());
+        assertFalse(layered.channel.finish());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Link.class)
+    void withAnMtuDatagramsOverItAreFragmentedAlikeAndThoseWithinItStayFused(Link link) throws Exception {
+        Side fused = new Side(link, true, ChecksumPolicy.BOTH, 1500);
+        Side layered = new Side(link, false, ChecksumPolicy.BOTH, 1500);
+        if (link == Link.TAP || link == Link.TAP_PI) {
+            for (Side side : List.of(fused, layered)) {
+                ((ArpHandler) side.layers.get(side.layers.size() - 3)).addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+            }
+        }
+        for (int size : new int[] {0, 1472, 1473, 3000, 65507}) {
+            byte[] payload = new byte[size];
+            new Random(size).nextBytes(payload);
+            List<String> out = fused.send(new DatagramPacket(TestPackets.tracked(payload), PEER));
+            assertEquals(layered.send(new DatagramPacket(TestPackets.tracked(payload), PEER)), out, link + ", " + size + " bytes");
+            assertEquals(size <= 1472 ? 1 : (size + 8 + 1479) / 1480, out.size(), link + ", " + size + " bytes: " + out.size());
+        }
+        // Within the MTU, an echo is still built in place in the buffer read: the fused path.
+        byte[] packet = onLink(link, ipPackets().get(3), EtherType.IPV4, 0); // 1400 bytes of payload
+        ByteBuf read = TestPackets.tracked(packet);
+        fused.channel.writeInbound(read);
+        ByteBuf written = fused.channel.readOutbound();
+        assertSame(read, written, link + ": the echo of a datagram within the MTU is the buffer read");
+        written.release();
         assertFalse(fused.channel.finish());
         assertFalse(layered.channel.finish());
     }

@@ -5,6 +5,7 @@ import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunMode;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Locale;
@@ -18,11 +19,12 @@ final class EchoOptions {
     static final String USAGE = String.join("\n",
             "usage: udp-echo [memory] [--mode tun|tap] [--pi] [--pcap FILE]",
             "       udp-echo native [--name NAME] [--mode tun|tap] [--pi] [--address A.B.C.D[/PREFIX]|none]",
-            "                       [--prefix N] [--echo-address A.B.C.D] [--mtu BYTES] [--seconds N] [--pcap FILE]",
-            "                       [--raw]",
+            "                       [--prefix N] [--echo-address A.B.C.D] [--address6 X:X::X[/PREFIX]|none]",
+            "                       [--echo-address6 X:X::X] [--mtu BYTES] [--seconds N] [--pcap FILE] [--raw]",
             "",
             "memory (default): an in-memory tunnel; a client sends a few datagrams into it as the",
-            "  kernel would, the echo answers, the exchange is printed. No privileges needed.",
+            "  kernel would (over IPv4, and over IPv6 in TUN mode), pings it in both families, the",
+            "  echo answers, the exchange is printed. No privileges needed.",
             "native: a real device (Linux, JDK 22+, CAP_NET_ADMIN, --enable-native-access=ALL-UNNAMED).",
             "  --name      device name or template, at most 15 bytes (default tun%d / tap%d); an",
             "              existing persistent device of that name is attached to",
@@ -32,7 +34,13 @@ final class EchoOptions {
             "  --prefix    the address's prefix length, 0 to 32 (default 24)",
             "  --echo-address  the address the echo answers ARP for in TAP mode (default: the",
             "              device address + 1); in TUN mode every routed address is echoed",
-            "  --mtu       device MTU: 68 to 65535 for TUN, to 65521 for TAP (default 1500)",
+            "  --address6  also give the device this IPv6 address (a literal; default 2001:db8::1/64,",
+            "              a documentation address, in TUN and TAP mode); 'none' adds none",
+            "  --echo-address6  the IPv6 address the echo answers for in TAP mode (default: the",
+            "              device's IPv6 address + 1, 2001:db8::2); in TUN mode every routed address",
+            "              is echoed",
+            "  --mtu       device MTU: 68 to 65535 for TUN, to 65521 for TAP (default 1500); at least",
+            "              1280 with an IPv6 address, IPv6's minimum",
             "  --seconds   stop after N seconds, N >= 1 (default: run until Ctrl-C or SIGTERM)",
             "  --pcap      capture the device's packets, both directions, to FILE (pcap, for Wireshark)",
             "  --raw       echo without the codecs: swap addresses and ports in place (TUN without",
@@ -44,6 +52,8 @@ final class EchoOptions {
     /** The largest ({@code MAX_MTU}, less the Ethernet header on a TAP device). */
     static final int MAX_TUN_MTU = 65535;
     static final int MAX_TAP_MTU = 65535 - 14;
+    /** The smallest MTU with which the kernel keeps IPv6 on a device (RFC 8200's minimum link MTU). */
+    static final int IPV6_MIN_MTU = 1280;
 
     boolean nativeMode;
     TunMode mode = TunMode.TUN;
@@ -53,6 +63,12 @@ final class EchoOptions {
     int prefixLength = 24;
     boolean configureAddress = true;
     Inet4Address echoAddress;
+    /** The device's IPv6 address, or null for none ({@code --address6 none}). */
+    Inet6Address address6 = ipv6Literal("--address6", "2001:db8::1");
+    int prefixLength6 = 64;
+    /** Whether {@code --address6} was given (rather than left at its default). */
+    private boolean address6Given;
+    Inet6Address echoAddress6;
     int mtu;
     private long requestedMtu = 1500;
     /** 0: until stopped. */
@@ -73,6 +89,8 @@ final class EchoOptions {
                 case "--name": options.name = deviceName(value(args, ++i)); break;
                 case "--address": options.parseAddress(value(args, ++i)); break;
                 case "--echo-address": options.echoAddress = ipv4Literal(arg, value(args, ++i)); break;
+                case "--address6": options.parseAddress6(value(args, ++i)); break;
+                case "--echo-address6": options.echoAddress6 = ipv6Literal(arg, value(args, ++i)); break;
                 case "--prefix": options.prefixLength = (int) number(arg, value(args, ++i), 0, 32); break;
                 case "--mtu": options.requestedMtu = number(arg, value(args, ++i), Long.MIN_VALUE, Long.MAX_VALUE); break;
                 case "--seconds": options.seconds = number(arg, value(args, ++i), 1, Long.MAX_VALUE); break;
@@ -94,6 +112,16 @@ final class EchoOptions {
                     + maxMtu + " on a " + mode + " device");
         }
         mtu = (int) requestedMtu;
+        if (!configureAddress && address6Given && address6 != null) {
+            throw new IllegalArgumentException("--address none leaves the device as it is: leave --address6 out");
+        }
+        if (!configureAddress) {
+            address6 = null; // attached as it is: no IPv6 address added either
+        }
+        if (nativeMode && address6 != null && mtu < IPV6_MIN_MTU) {
+            throw new IllegalArgumentException("--mtu " + mtu + ": IPv6 needs at least " + IPV6_MIN_MTU
+                    + " (or --address6 none)");
+        }
         if (raw && (mode != TunMode.TUN || packetInfo || pcap != null)) {
             throw new IllegalArgumentException("--raw echoes bare IPv4 packets: TUN mode, no --pi, no --pcap");
         }
@@ -104,6 +132,29 @@ final class EchoOptions {
             byte[] next = address.getAddress();
             next[3]++;
             echoAddress = ipv4(next);
+        }
+        if (echoAddress6 == null) {
+            byte[] next = (address6 != null ? address6 : ipv6Literal("--address6", "2001:db8::1")).getAddress();
+            for (int i = next.length - 1; i >= 0 && ++next[i] == 0; i--) {
+                // carry into the next byte
+            }
+            echoAddress6 = ipv6(next);
+        }
+    }
+
+    private void parseAddress6(String text) {
+        address6Given = true;
+        if (text.equals("none")) {
+            address6 = null;
+            return;
+        }
+        int slash = text.indexOf('/');
+        address6 = ipv6Literal("--address6", slash < 0 ? text : text.substring(0, slash));
+        if (slash >= 0) {
+            prefixLength6 = (int) number("--address6 " + text + ": prefix", text.substring(slash + 1), 0, 128);
+        }
+        if (address6.isMulticastAddress() || address6.isAnyLocalAddress() || address6.isLoopbackAddress()) {
+            throw new IllegalArgumentException("--address6 " + text + ": not a unicast address for a device");
         }
     }
 
@@ -147,6 +198,23 @@ final class EchoOptions {
             throw new IllegalArgumentException(option + " " + text + ": not an IPv4 address (A.B.C.D)");
         }
         return ipv4(bytes);
+    }
+
+    /** An IPv6 address literal (no scope, no brackets); never a host name. */
+    private static Inet6Address ipv6Literal(String option, String text) {
+        byte[] bytes = text.indexOf(':') < 0 || text.indexOf('%') >= 0 ? null : NetUtil.createByteArrayFromIpAddressString(text);
+        if (bytes == null || bytes.length != 16) {
+            throw new IllegalArgumentException(option + " " + text + ": not an IPv6 address (such as 2001:db8::1)");
+        }
+        return ipv6(bytes);
+    }
+
+    private static Inet6Address ipv6(byte[] bytes) {
+        try {
+            return Inet6Address.getByAddress(null, bytes, null);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("sixteen bytes are always an address", e);
+        }
     }
 
     private static Inet4Address ipv4(byte[] bytes) {

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Why the echo stops (time up, a signal, the device failing), and the handshake with the JVM's
+ * Why an example stops (time up, a signal, the device failing), and the handshake with the JVM's
  * shutdown hook: on SIGTERM or Ctrl-C the hook only asks the main thread to stop and waits until
  * it has closed the channel and printed its totals. The hook never touches the channel or its
  * event loop itself, so it cannot meet a loop that has already terminated, and the JVM cannot
@@ -48,7 +48,7 @@ final class StopSignal {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "udp-echo-stop");
+        }, "stop-signal");
     }
 
     /** The echo has stopped and said so: a waiting shutdown hook may return. */

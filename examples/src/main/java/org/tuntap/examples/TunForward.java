@@ -18,7 +18,6 @@ import org.tuntap.transport.linux.LinuxTun;
 import org.tuntap.transport.spi.TunIoSystem;
 
 import java.util.EnumSet;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,24 +44,22 @@ public final class TunForward {
             return;
         }
         LinuxTun.ensureAvailability();
+        UdpEchoApp.setNettyMachineId();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         Forwarding forwarding = start(LinuxTun.ioSystem(), group, args[0], args[1], args.length == 3);
-        CountDownLatch reported = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            forwarding.close();
-            try {
-                reported.await(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "tun-forward-stop"));
+        // The hook only asks main to stop and waits for the totals: closing from the hook raced
+        // main's shutdown of the loop (a rejected close, and the JVM gone before the totals).
+        StopSignal stop = new StopSignal();
+        Runtime.getRuntime().addShutdownHook(stop.shutdownHook());
+        forwarding.closeFuture().addListener(f -> stop.request(StopSignal.Reason.DEVICE_CLOSED));
         System.out.println("ready " + forwarding.describe());
         System.out.flush();
-        forwarding.closeFuture().await();
+        stop.await(0);
+        forwarding.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         System.out.println(forwarding.totals());
         System.out.flush();
-        reported.countDown();
+        stop.finished();
     }
 
     /**

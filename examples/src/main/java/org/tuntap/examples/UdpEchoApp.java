@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.tuntap.codec.ethernet.MacAddress;
 import org.tuntap.testkit.MemoryIoSystem;
@@ -26,7 +27,10 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -54,6 +58,12 @@ public final class UdpEchoApp {
     /** The device failed, could not be set up, or (in memory) a datagram was not echoed. */
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
+    /** The in-memory demo's hosts on the kernel's side: where the IPv4 datagrams come from, and the IPv6 ones. */
+    private static final InetAddress IPV4_CLIENT = MemoryIoSystem.SEND_UDP_SOURCE.getAddress();
+    private static final InetAddress IPV6_CLIENT = literal("2001:db8::1");
+    private static final int PING_IDENTIFIER = 0x5eed;
+    /** 56 bytes, as {@code ping} sends by default. */
+    private static final byte[] PING_DATA = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRST".getBytes(StandardCharsets.US_ASCII);
 
     private UdpEchoApp() {
     }
@@ -95,7 +105,7 @@ public final class UdpEchoApp {
      * example) it warns on every start and uses random bytes. Random bytes, given up front
      * through the property Netty documents, say the same without the warning.
      */
-    private static void setNettyMachineId() {
+    static void setNettyMachineId() {
         if (System.getProperty("io.netty.machineId") == null) {
             byte[] id = new byte[6];
             ThreadLocalRandom.current().nextBytes(id);
@@ -108,12 +118,20 @@ public final class UdpEchoApp {
         }
     }
 
-    /** The echo over the in-memory tunnel; returns the exit status (0: every datagram came back). */
+    /** The addresses the echo owns on TAP (ARP, neighbour discovery, pings): its IPv4 and IPv6 echo addresses. */
+    private static List<InetAddress> echoAddresses(EchoOptions options) {
+        return List.of(options.echoAddress, options.echoAddress6);
+    }
+
+    /** The echo over the in-memory tunnel; returns the exit status (0: every datagram and ping came back). */
     static int runInMemory(EchoOptions options, PrintStream out, PrintStream err) throws IOException {
         UdpEchoHandler echo = new UdpEchoHandler();
         InetSocketAddress echoAt = new InetSocketAddress(options.echoAddress, ECHO_PORT);
+        // IPv6 in both modes; on TAP the pipeline's ArpHandler answers neighbour discovery for it.
+        boolean ipv6 = options.echoAddress6 != null;
+        InetSocketAddress echoAt6 = new InetSocketAddress(options.echoAddress6, ECHO_PORT);
         try (OutputStream pcap = openPcap(options)) {
-            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress), pcap,
+            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), echoAddresses(options), pcap,
                     new RateLimitedErrorLog(err));
             TunnelHarness harness = TunnelHarness.builder()
                     .mode(options.mode).packetInfo(options.packetInfo)
@@ -121,15 +139,18 @@ public final class UdpEchoApp {
                     .build();
             TunChannel channel = harness.channel();
             MemoryIoSystem system = harness.ioSystem();
-            out.printf("in-memory %s%s: UDP echo at %s%n", channel.localAddress(),
-                    options.packetInfo ? " with packet information" : "", format(echoAt));
+            out.printf("in-memory %s%s: UDP echo at %s%s%n", channel.localAddress(),
+                    options.packetInfo ? " with packet information" : "", format(echoAt),
+                    ipv6 ? " and " + format(echoAt6) : "");
 
             String[] messages = {"hello, tunnel", "a second datagram", "bye"};
+            int sent = 0;
             int answered = 0;
             for (String message : messages) {
                 byte[] payload = message.getBytes(StandardCharsets.UTF_8);
                 InetSocketAddress client = system.sendUdp(payload, echoAt); // into the tunnel, as the kernel would
                 out.printf("client %s -> %s  \"%s\"%n", format(client), format(echoAt), message);
+                sent++;
                 harness.runPendingTasks();
                 UdpReceiver receiver = system.receiveUdp(channel.fd(), client.getAddress(), client.getPort());
                 if (receiver.available() == 0) {
@@ -143,9 +164,47 @@ public final class UdpEchoApp {
                     answered++;
                 }
             }
-            out.printf("%d of %d datagrams echoed; %s%n", answered, messages.length, pipeline.describeDrops());
+            InMemoryPeer peer = new InMemoryPeer(harness, options.packetInfo, options.mode == TunMode.TAP);
+            if (ipv6) {
+                String message = "hello over IPv6";
+                InetSocketAddress client = new InetSocketAddress(IPV6_CLIENT, MemoryIoSystem.SEND_UDP_SOURCE.getPort());
+                out.printf("client %s -> %s  \"%s\"%n", format(client), format(echoAt6), message);
+                sent++;
+                InMemoryPeer.Answer reply = peer.udp6(client, echoAt6, message.getBytes(StandardCharsets.UTF_8));
+                if (reply == null) {
+                    out.printf("no answer to \"%s\"%n", message);
+                } else {
+                    String text = new String(reply.payload(), StandardCharsets.UTF_8);
+                    InetSocketAddress from = new InetSocketAddress(reply.from(), reply.port());
+                    out.printf("echo   %s -> %s  \"%s\"%n", format(from), format(client), text);
+                    if (text.equals(message) && from.equals(echoAt6)) {
+                        answered++;
+                    }
+                }
+            }
+            int pinged = 0;
+            int pongs = 0;
+            for (InetAddress[] ends : ipv6
+                    ? new InetAddress[][] {{IPV4_CLIENT, options.echoAddress}, {IPV6_CLIENT, options.echoAddress6}}
+                    : new InetAddress[][] {{IPV4_CLIENT, options.echoAddress}}) {
+                pinged++;
+                out.printf("ping   %s -> %s  icmp_seq=%d, %d bytes%n", host(ends[0]), host(ends[1]),
+                        pinged, PING_DATA.length);
+                InMemoryPeer.Answer reply = peer.ping(ends[0], ends[1], PING_IDENTIFIER, pinged, PING_DATA);
+                if (reply == null) {
+                    out.printf("no reply to icmp_seq=%d%n", pinged);
+                    continue;
+                }
+                out.printf("reply  %s -> %s  icmp_seq=%d, %d bytes%n", host(reply.from()), host(ends[0]),
+                        pinged, reply.payload().length);
+                if (Arrays.equals(reply.payload(), PING_DATA) && reply.from().equals(ends[1])) {
+                    pongs++;
+                }
+            }
+            out.printf("%d of %d datagrams echoed, %d of %d pings answered; %s%n", answered, sent, pongs, pinged,
+                    pipeline.describeDrops());
             harness.finish();
-            return answered == messages.length ? EXIT_OK : EXIT_FAILED;
+            return answered == sent && pongs == pinged ? EXIT_OK : EXIT_FAILED;
         }
     }
 
@@ -187,7 +246,7 @@ public final class UdpEchoApp {
             UdpEchoHandler echo = new UdpEchoHandler();
             PacketSwapEcho swap = new PacketSwapEcho();
             RateLimitedErrorLog errors = new RateLimitedErrorLog(err);
-            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress),
+            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), echoAddresses(options),
                     pcap, errors);
             LongSupplier echoed = options.raw ? swap::echoed : echo::echoed;
             Supplier<String> counters = () -> (options.raw ? "not IPv4/UDP " + swap.ignored() : pipeline.describeDrops())
@@ -207,6 +266,7 @@ public final class UdpEchoApp {
                 configure(options, device, out);
                 out.printf("echoing UDP sent through %s (%s)%s%s; Ctrl-C stops%n", device,
                         options.mode == TunMode.TAP ? "answering ARP for " + options.echoAddress.getHostAddress()
+                                + " and neighbour discovery for " + host(options.echoAddress6)
                                 : "any address routed to it",
                         options.pcap != null ? "; capturing to " + options.pcap : "",
                         options.raw ? "; raw: packets swapped in place, no codecs" : "");
@@ -262,8 +322,18 @@ public final class UdpEchoApp {
         } catch (ErrnoException e) {
             throw new IOException("cannot configure " + device + ": " + e.getMessage(), e);
         }
-        out.printf("%s (%s): address %s/%d, MTU %d, up%n", device, options.mode,
-                options.address.getHostAddress(), options.prefixLength, options.mtu);
+        if (options.address6 != null) {
+            try {
+                interfaces.addIpv6Address(device, options.address6, options.prefixLength6);
+            } catch (ErrnoException e) {
+                throw new IOException("cannot add " + host(options.address6) + "/" + options.prefixLength6
+                        + " to " + device + ": " + e.getMessage() + " (--address6 none leaves IPv6 out)", e);
+            }
+        }
+        out.printf("%s (%s): address %s/%d%s, MTU %d, up%n", device, options.mode,
+                options.address.getHostAddress(), options.prefixLength,
+                options.address6 == null ? "" : ", " + host(options.address6) + "/" + options.prefixLength6,
+                options.mtu);
     }
 
     /** {@code --address none} attaches; binding a name that does not exist would create a device. */
@@ -310,7 +380,22 @@ public final class UdpEchoApp {
         }
     }
 
+    /** "192.0.2.1:7", "[2001:db8::2]:7". */
     private static String format(InetSocketAddress address) {
-        return address.getAddress().getHostAddress() + ":" + address.getPort();
+        InetAddress ip = address.getAddress();
+        return (ip instanceof Inet6Address ? "[" + host(ip) + "]" : host(ip)) + ":" + address.getPort();
+    }
+
+    /** The address as people write it: 2001:db8::1, not 2001:db8:0:0:0:0:0:1 (RFC 5952). */
+    private static String host(InetAddress address) {
+        return NetUtil.toAddressString(address);
+    }
+
+    private static InetAddress literal(String address) {
+        try {
+            return InetAddress.getByName(address); // a literal: no lookup
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
     }
 }

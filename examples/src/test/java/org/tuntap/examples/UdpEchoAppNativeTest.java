@@ -50,7 +50,8 @@ class UdpEchoAppNativeTest {
     void secondsStopsItWithTotalsStatus0AndNothingOnStderr() throws Exception {
         Finished run = App.start("native", "--name", "secs0", "--seconds", "1").finish();
         assertEquals(0, run.status, run.toString());
-        assertTrue(run.out.contains("secs0 (TUN): address 198.51.100.1/24, MTU 1500, up"), run.toString());
+        assertTrue(run.out.contains("secs0 (TUN): address 198.51.100.1/24, 2001:db8::1/64, MTU 1500, up"),
+                run.toString());
         assertTrue(run.out.contains("stopped (time up): echoed 0 datagrams; dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0; errors 0"),
                 run.toString());
         assertEquals("", run.err, "no machine-id warning, no stack trace: " + run);
@@ -58,11 +59,11 @@ class UdpEchoAppNativeTest {
 
     @Test
     void itAnswersPingAndPing6AndUdpOverIpv6OnTun() throws Exception {
-        App app = App.start("native", "--name", "dual0");
+        // The device's IPv6 address from --address6 (the default is 2001:db8::1/64).
+        App app = App.start("native", "--name", "dual0", "--address6", "2001:db8:0:4::1/64");
         try {
+            app.awaitOut("dual0 (TUN): address 198.51.100.1/24, 2001:db8:0:4::1/64, MTU 1500, up");
             app.awaitOut("echoing UDP");
-            // An IPv6 network on the device, as an operator adds one (nodad: usable at once).
-            run("ip", "-6", "addr", "add", "2001:db8:0:4::1/64", "dev", "dual0", "nodad");
             assertTrue(InetAddress.getByName("198.51.100.2").isReachable(5000), "ping 198.51.100.2");
             assertTrue(InetAddress.getByName("2001:db8:0:4::2").isReachable(5000), "ping -6 2001:db8:0:4::2");
             echoOnce("2001:db8:0:4::2");

@@ -50,9 +50,17 @@ class UdpEchoAppTest {
             assertEquals(0, run.status(), run.out() + run.err());
             assertEquals("", run.err());
             assertTrue(run.out().contains("echo   198.51.100.2:7 -> 192.0.2.1:21345  \"hello, tunnel\""), run.out());
-            assertTrue(run.out().contains("3 of 3 datagrams echoed"), run.out());
-            assertEquals(mode.equals("tap") ? 8 : 6, pcapRecords(Files.readAllBytes(pcap.toPath())),
-                    "[on TAP the network's ARP request and the echo's reply,] 3 datagrams in, 3 echoes out");
+            assertTrue(run.out().contains("reply  198.51.100.2 -> 192.0.2.1  icmp_seq=1, 56 bytes"), run.out());
+            boolean tun = mode.equals("tun");
+            // Both families in both modes: on TAP the pipeline's ArpHandler answers neighbour discovery.
+            assertTrue(run.out().contains(tun ? "in-memory tun0 (TUN)" : "in-memory tap0 (TAP)"), run.out());
+            assertTrue(run.out().contains("client [2001:db8::1]:21345 -> [2001:db8::2]:7  \"hello over IPv6\""), run.out());
+            assertTrue(run.out().contains("echo   [2001:db8::2]:7 -> [2001:db8::1]:21345  \"hello over IPv6\""), run.out());
+            assertTrue(run.out().contains("ping   2001:db8::1 -> 2001:db8::2  icmp_seq=2, 56 bytes"), run.out());
+            assertTrue(run.out().contains("reply  2001:db8::2 -> 2001:db8::1  icmp_seq=2, 56 bytes"), run.out());
+            assertTrue(run.out().contains("4 of 4 datagrams echoed, 2 of 2 pings answered"), run.out());
+            // On TAP also the network's ARP request and neighbour solicitation, and the echo's answers.
+            assertEquals(tun ? 12 : 16, pcapRecords(Files.readAllBytes(pcap.toPath())), "every request in, every answer out");
         } finally {
             Files.deleteIfExists(pcap.toPath());
         }
@@ -61,10 +69,10 @@ class UdpEchoAppTest {
     @Test
     void theTotalsNameEveryLayersDrops() {
         Run tapWithPi = Run.of("--mode", "tap", "--pi");
-        assertTrue(tapWithPi.out().contains("3 of 3 datagrams echoed; dropped by PI 0, Ethernet 0, ARP 0, IPv6 0, IPv4 0, UDP 0, ICMP 0"),
+        assertTrue(tapWithPi.out().contains("4 of 4 datagrams echoed, 2 of 2 pings answered; dropped by PI 0, Ethernet 0, ARP 0, IPv6 0, IPv4 0, UDP 0, ICMP 0"),
                 tapWithPi.out());
         Run tun = Run.of("--mode", "tun");
-        assertTrue(tun.out().contains("3 of 3 datagrams echoed; dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0"), tun.out());
+        assertTrue(tun.out().contains("4 of 4 datagrams echoed, 2 of 2 pings answered; dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0"), tun.out());
     }
 
     @ParameterizedTest
@@ -77,6 +85,10 @@ class UdpEchoAppTest {
             "native --address 999.1.1.1", "native --address localhost/8", "native --echo-address example.org",
             "native --address 2001:db8::1", "native --address none", "native --address none --name tun%d",
             "--mode tan", "--frobnicate", "native --raw --mode tap",
+            "native --address6 198.51.100.1", "native --address6 localhost", "native --address6 2001:db8::1/129",
+            "native --address6 2001:db8::1/x", "native --address6 ff02::1", "native --address6 ::", "native --address6 ::1",
+            "native --address6 fe80::1%eth0", "native --address6", "native --echo-address6 198.51.100.2",
+            "native --mtu 1279", "native --address none --name tun0 --address6 2001:db8::5",
     })
     void everyBadOptionIsOneLineAndStatus2BeforeAnythingHappens(String args) {
         Run run = Run.of(args.split(" "));
@@ -99,6 +111,44 @@ class UdpEchoAppTest {
         assertTrue(Run.of("native", "--address", "999.1.1.1").oneErrorLine().contains("not an IPv4 address"));
         assertTrue(Run.of("native", "--address", "none").oneErrorLine()
                 .contains("--address none attaches to an existing device: name it with --name"));
+        assertTrue(Run.of("native", "--address6", "localhost").oneErrorLine()
+                .contains("--address6 localhost: not an IPv6 address (such as 2001:db8::1)"));
+        assertTrue(Run.of("native", "--address6", "2001:db8::1/129").oneErrorLine()
+                .contains("--address6 2001:db8::1/129: prefix 129: must be 0 to 128"));
+        assertTrue(Run.of("native", "--address6", "ff02::1").oneErrorLine()
+                .contains("--address6 ff02::1: not a unicast address for a device"));
+        assertTrue(Run.of("native", "--mtu", "1279").oneErrorLine().contains("--mtu 1279: IPv6 needs at least 1280 (or --address6 none)"));
+        assertTrue(Run.of("native", "--address", "none", "--name", "tun0", "--address6", "2001:db8::5").oneErrorLine()
+                .contains("--address none leaves the device as it is: leave --address6 out"));
+    }
+
+    @Test
+    void address6DefaultsToADocumentationAddressAndTheEchoToTheNextOne() {
+        EchoOptions tun = EchoOptions.parse("native");
+        assertEquals(literal("2001:db8::1"), tun.address6);
+        assertEquals(64, tun.prefixLength6);
+        assertEquals(literal("2001:db8::2"), tun.echoAddress6);
+        assertEquals(literal("2001:db8::1"), EchoOptions.parse("native", "--mode", "tap").address6, "TAP too");
+
+        EchoOptions mine = EchoOptions.parse("native", "--address6", "2001:db8:1::ffff/48");
+        assertEquals(literal("2001:db8:1::ffff"), mine.address6);
+        assertEquals(48, mine.prefixLength6);
+        assertEquals(literal("2001:db8:1::1:0"), mine.echoAddress6, "+ 1, with the carry");
+        assertEquals(literal("2001:db8::9"), EchoOptions.parse("--echo-address6", "2001:db8::9").echoAddress6);
+
+        EchoOptions none = EchoOptions.parse("native", "--address6", "none", "--mtu", "576");
+        assertEquals(null, none.address6, "none: no IPv6 address, and an MTU below 1280 is fine");
+        assertEquals(null, EchoOptions.parse("native", "--address", "none", "--name", "tun0").address6,
+                "--address none leaves the device as it is, IPv6 included");
+        assertTrue(EchoOptions.USAGE.contains("default 2001:db8::1/64"), EchoOptions.USAGE);
+    }
+
+    private static java.net.InetAddress literal(String text) {
+        try {
+            return java.net.InetAddress.getByName(text);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test

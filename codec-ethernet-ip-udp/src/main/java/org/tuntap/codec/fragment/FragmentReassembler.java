@@ -49,6 +49,20 @@ public final class FragmentReassembler implements AutoCloseable {
     private final Map<FragmentKey, Datagram> datagrams = new LinkedHashMap<>();
     private long bytesHeld;
     private boolean closed;
+    private ExpiryListener expiryListener;
+
+    /**
+     * Told about each datagram that expires with its first fragment (offset 0) received: the one
+     * case in which RFC 792 and RFC 8200 let a host answer with "time exceeded".
+     */
+    @FunctionalInterface
+    public interface ExpiryListener {
+        /**
+         * @param firstFragment the first fragment's packet, its readable bytes from its IP header;
+         *     released after the call (retain it, or copy from it, to keep it)
+         */
+        void expired(FragmentKey key, ByteBuf firstFragment);
+    }
 
     /** One datagram's fragments so far, sorted by offset, never overlapping. */
     private static final class Datagram {
@@ -81,6 +95,11 @@ public final class FragmentReassembler implements AutoCloseable {
 
     public ReassemblyLimits limits() {
         return limits;
+    }
+
+    /** Who to tell about datagrams that expire with their first fragment; null (the default) for nobody. */
+    public void setExpiryListener(ExpiryListener listener) {
+        this.expiryListener = listener;
     }
 
     /** Fragments and datagrams dropped, by reason. */
@@ -177,17 +196,37 @@ public final class FragmentReassembler implements AutoCloseable {
 
     private int expire(long now) {
         int expired = 0;
-        for (Iterator<Datagram> it = datagrams.values().iterator(); it.hasNext(); ) {
-            Datagram datagram = it.next();
+        List<Map.Entry<FragmentKey, Datagram>> firstFragmentsReceived = null;
+        for (Iterator<Map.Entry<FragmentKey, Datagram>> it = datagrams.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<FragmentKey, Datagram> entry = it.next();
+            Datagram datagram = entry.getValue();
             if (now - datagram.deadline < 0) {
                 break; // deadlines are in creation order
             }
             it.remove();
-            if (!datagram.discarded) {
-                counters.increment(DropReason.REASSEMBLY_TIMEOUT);
-                expired++;
+            if (datagram.discarded) {
+                continue;
             }
-            releaseAll(datagram);
+            counters.increment(DropReason.REASSEMBLY_TIMEOUT);
+            expired++;
+            if (expiryListener != null && datagram.fragments.get(0).offset == 0) {
+                if (firstFragmentsReceived == null) {
+                    firstFragmentsReceived = new ArrayList<>(2);
+                }
+                firstFragmentsReceived.add(entry);
+            } else {
+                releaseAll(datagram);
+            }
+        }
+        if (firstFragmentsReceived != null) {
+            // Told once the map is settled: the listener may write down the pipeline.
+            for (Map.Entry<FragmentKey, Datagram> entry : firstFragmentsReceived) {
+                try {
+                    expiryListener.expired(entry.getKey(), entry.getValue().fragments.get(0).packet);
+                } finally {
+                    releaseAll(entry.getValue());
+                }
+            }
         }
         return expired;
     }

@@ -1,12 +1,14 @@
 package org.tuntap.codec.fragment;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.ParseResult;
+import org.tuntap.codec.icmp.IcmpTimeExceeded;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv4.Ipv4Header;
 import org.tuntap.codec.ipv4.Ipv4Packet;
@@ -36,6 +38,13 @@ public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
         super(limits);
     }
 
+    /** See {@link ReassemblyHandler#setSendTimeExceeded}. */
+    @Override
+    public Ipv4ReassemblyHandler setSendTimeExceeded(boolean sendTimeExceeded) {
+        super.setSendTimeExceeded(sendTimeExceeded);
+        return this;
+    }
+
     /** Takes IPv4 fragments (passing on a datagram once whole); passes everything else on. */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
@@ -55,6 +64,12 @@ public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
                 ctx.fireChannelRead(rebuilt);
             }
         }
+    }
+
+    /** ICMPv4 "time exceeded" for the datagram of this first fragment (see {@link IcmpTimeExceeded}). */
+    @Override
+    protected Object timeExceeded(ByteBufAllocator alloc, ByteBuf firstFragment) {
+        return IcmpTimeExceeded.forIpv4(alloc, firstFragment);
     }
 
     /** The whole packet from the first fragment's header and the payload; null, counted, if not a valid one. */

@@ -1,10 +1,12 @@
 package org.tuntap.codec.fragment;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.ParseResult;
+import org.tuntap.codec.icmp.IcmpTimeExceeded;
 import org.tuntap.codec.ipv6.Ipv6Codec;
 import org.tuntap.codec.ipv6.Ipv6ExtensionHeader;
 import org.tuntap.codec.ipv6.Ipv6Header;
@@ -35,6 +37,13 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
         super(limits);
     }
 
+    /** See {@link ReassemblyHandler#setSendTimeExceeded}. */
+    @Override
+    public Ipv6ReassemblyHandler setSendTimeExceeded(boolean sendTimeExceeded) {
+        super.setSendTimeExceeded(sendTimeExceeded);
+        return this;
+    }
+
     /** Takes IPv6 fragments (passing on a datagram once whole); passes everything else on. */
     @Override
     protected void read(ChannelHandlerContext ctx, Object msg) {
@@ -56,6 +65,12 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
                 ctx.fireChannelRead(rebuilt);
             }
         }
+    }
+
+    /** ICMPv6 "time exceeded" for the datagram of this first fragment (see {@link IcmpTimeExceeded}). */
+    @Override
+    protected Object timeExceeded(ByteBufAllocator alloc, ByteBuf firstFragment) {
+        return IcmpTimeExceeded.forIpv6(alloc, firstFragment);
     }
 
     /**

@@ -1,10 +1,12 @@
 package org.tuntap.codec.fragment;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.LayerHandler;
+import org.tuntap.codec.icmp.IcmpTimeExceeded;
 
 /**
  * What the reassembly handlers of both families share: a {@link FragmentReassembler} on the
@@ -17,10 +19,24 @@ public abstract class ReassemblyHandler extends LayerHandler {
     private final ReassemblyLimits limits;
     private FragmentReassembler reassembler;
     private ExpiryTimer expiry;
+    private boolean sendTimeExceeded;
 
     /** With the given limits on bytes held, time and fragments per datagram. */
     protected ReassemblyHandler(ReassemblyLimits limits) {
         this.limits = limits;
+    }
+
+    /**
+     * Answer a datagram that expires with its first fragment received with an ICMP "time exceeded,
+     * fragment reassembly time exceeded" (ICMPv4 type 11 code 1, ICMPv6 type 3 code 1) to its
+     * source, written down the pipeline for the IP codec below (see {@link IcmpTimeExceeded}: none
+     * to multicast or broadcast datagrams, none about ICMP errors). Off by default: it tells the
+     * sender something useful, but is optional for a host (RFC 792 "may", RFC 8200 "should"), and
+     * not every application wants to answer on behalf of its addresses.
+     */
+    public ReassemblyHandler setSendTimeExceeded(boolean sendTimeExceeded) {
+        this.sendTimeExceeded = sendTimeExceeded;
+        return this;
     }
 
     /** Drops by reason (see {@link FragmentReassembler}); null before the handler is added. */
@@ -39,7 +55,21 @@ public abstract class ReassemblyHandler extends LayerHandler {
         super.handlerAdded(ctx);
         reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime);
         expiry = new ExpiryTimer(reassembler);
+        reassembler.setExpiryListener((key, firstFragment) -> {
+            if (sendTimeExceeded) {
+                Object message = timeExceeded(ctx.alloc(), firstFragment);
+                if (message != null) {
+                    ctx.writeAndFlush(message); // a failure (say, no route) is not ours to report
+                }
+            }
+        });
     }
+
+    /**
+     * The "time exceeded" message answering the expired datagram whose first fragment this is (its
+     * readable bytes from the IP header; not to be kept or released), or null to send none.
+     */
+    protected abstract Object timeExceeded(ByteBufAllocator alloc, ByteBuf firstFragment);
 
     /** Releases every fragment held. */
     @Override

@@ -17,6 +17,8 @@ import org.tuntap.codec.checksum.ChecksumPolicy;
 import org.tuntap.codec.ethernet.EthernetFrame;
 import org.tuntap.codec.pi.PiPacket;
 
+import java.util.List;
+
 /**
  * The IPv4 layer.
  *
@@ -30,7 +32,10 @@ import org.tuntap.codec.pi.PiPacket;
  *
  * <p>Outbound it turns an {@link Ipv4Datagram} into a {@link ByteBuf} IPv4 packet, the header
  * in front of the segment without copying it; an {@link Ipv4Packet} is sent as it is. The
- * identification counts up per packet; TTL, DSCP and DF are settings.
+ * identification counts up per packet; TTL, DSCP and DF are settings. With an MTU set
+ * ({@link #setMtu}), a packet longer than it leaves as fragments ({@link Ipv4Fragmenter}), or,
+ * with DF set, is refused: its write fails with a {@link FragmentationNeededException} and is
+ * counted as {@link DropReason#FRAGMENTATION_NEEDED}.
  *
  * <p>Next to the other layers it is part of their fused path (see {@link LayerHandler}).
  */
@@ -42,6 +47,8 @@ public final class Ipv4Codec extends LayerHandler {
     private Ipv6Handling ipv6 = Ipv6Handling.PASS;
     private int nextIdentification;
     private boolean passFragments;
+    /** 0: outbound packets are never fragmented. */
+    private int mtu;
 
     /**
      * A codec with its setters' defaults: checksums both ways, IPv6 passed on, TTL 64, DSCP 0,
@@ -99,6 +106,28 @@ public final class Ipv4Codec extends LayerHandler {
     public Ipv4Codec setPassFragments(boolean passFragments) {
         this.passFragments = passFragments;
         return this;
+    }
+
+    /**
+     * Fragment outbound packets longer than {@code mtu} bytes (at least
+     * {@value Ipv4Fragmenter#MIN_MTU}), or refuse them when DF is set; 0, the default, sends
+     * every packet whole. Off by default because the codec cannot know the device's MTU and Linux
+     * takes a packet written to a TUN/TAP device whole whatever its MTU: set it when the packets
+     * must fit a link (the device's MTU on a path that forwards them, a VPN's tunnel MTU).
+     * Packets within the MTU keep the fused path.
+     */
+    public Ipv4Codec setMtu(int mtu) {
+        if (mtu != 0 && mtu < Ipv4Fragmenter.MIN_MTU) {
+            throw new IllegalArgumentException("the IPv4 MTU must be at least " + Ipv4Fragmenter.MIN_MTU
+                    + " (or 0: no fragmentation): " + mtu);
+        }
+        this.mtu = mtu;
+        return this;
+    }
+
+    /** The MTU outbound packets are fragmented to, or 0 when they are not. */
+    public int mtu() {
+        return mtu;
     }
 
     /** Raise a {@code DecoderException} for every inbound drop (after counting it). Default off. */
@@ -188,9 +217,73 @@ public final class Ipv4Codec extends LayerHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof Ipv4Datagram || msg instanceof Ipv4Packet) {
-            encodeAndWrite(ctx, msg, promise);
+            if (mtu == 0) {
+                encodeAndWrite(ctx, msg, promise);
+            } else {
+                encodeAndFragment(ctx, msg, promise);
+            }
         } else {
             ctx.write(msg, promise);
+        }
+    }
+
+    /** {@link #encode}, then the packet whole if it fits the MTU, else its fragments (or, with DF, a failure). */
+    private void encodeAndFragment(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        ByteBuf packet;
+        try {
+            packet = encode(ctx, msg);
+        } catch (Throwable t) {
+            ReferenceCountUtil.safeRelease(msg);
+            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+        int length = packet.readableBytes();
+        if (length <= mtu) {
+            ctx.write(packet, promise);
+            return;
+        }
+        List<ByteBuf> fragments;
+        try {
+            if (Ipv4Header.dontFragment(packet, packet.readerIndex())) {
+                drops.dropOutbound(ctx, DropReason.FRAGMENTATION_NEEDED, length + " bytes, MTU " + mtu);
+                promise.tryFailure(new FragmentationNeededException(length, mtu));
+                return;
+            }
+            fragments = Ipv4Fragmenter.fragment(ctx.alloc(), packet, mtu, checksums.compute());
+        } catch (Throwable t) {
+            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
+            return;
+        } finally {
+            packet.release(); // the fragments hold what they need of it
+        }
+        writeAll(ctx, fragments, promise);
+    }
+
+    /**
+     * Why a write failed: the IPv4 packet is longer than the codec's MTU and has DF (don't
+     * fragment) set, so it may be neither fragmented nor sent (a socket would say EMSGSIZE).
+     */
+    public static final class FragmentationNeededException extends EncoderException {
+        private static final long serialVersionUID = 1L;
+        private final int packetLength;
+        private final int mtu;
+
+        FragmentationNeededException(int packetLength, int mtu) {
+            super("IPv4 packet of " + packetLength + " bytes exceeds the MTU of " + mtu
+                    + " and has DF (don't fragment) set: not sent");
+            this.packetLength = packetLength;
+            this.mtu = mtu;
+        }
+
+        /** The refused packet's length, header included. */
+        public int packetLength() {
+            return packetLength;
+        }
+
+        /** The MTU it exceeded. */
+        public int mtu() {
+            return mtu;
         }
     }
 
@@ -257,6 +350,12 @@ public final class Ipv4Codec extends LayerHandler {
         fields.destination(Ipv4Header.destination(buf, index));
         fields.protocol(Ipv4Header.protocol(buf, index));
         return index + Ipv4Header.headerLength(buf, index);
+    }
+
+    /** Packets longer than the MTU take the layered path, where they are fragmented (or refused). */
+    @Override
+    protected boolean fusedRoute(FusedFields fields) {
+        return mtu == 0 || header.headerLength() + fields.transportLength() <= mtu;
     }
 
     /**

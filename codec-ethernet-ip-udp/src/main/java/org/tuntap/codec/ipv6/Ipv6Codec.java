@@ -16,6 +16,9 @@ import org.tuntap.codec.buffer.Headroom;
 import org.tuntap.codec.ethernet.EthernetFrame;
 import org.tuntap.codec.pi.PiPacket;
 
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
  * The IPv6 layer. Put it next to {@code Ipv4Codec} (either side: each passes on what is the
  * other's).
@@ -30,7 +33,9 @@ import org.tuntap.codec.pi.PiPacket;
  *
  * <p>Outbound it turns an {@link Ipv6Datagram} into a {@link ByteBuf} IPv6 packet, the header in
  * front of the segment without copying it; an {@link Ipv6Packet} is sent as it is. Hop limit,
- * traffic class and flow label are settings.
+ * traffic class and flow label are settings. With an MTU set ({@link #setMtu}), a packet longer
+ * than it leaves as fragments with a fragment header ({@link Ipv6Fragmenter}), each datagram
+ * with an identification of its own.
  *
  * <p>Put it below {@code Ipv4Codec} (PI, IPv6, IPv4, UDP): the UDP layer then gets both families
  * and its datagrams to IPv6 recipients reach this layer on the way out. It is transparent to
@@ -43,6 +48,10 @@ public final class Ipv6Codec extends LayerHandler {
     private final Ipv6Repr header = new Ipv6Repr();
     private Ipv6ExtensionWalker walker = new Ipv6ExtensionWalker();
     private boolean passFragments;
+    /** 0: outbound packets are never fragmented. */
+    private int mtu;
+    /** The fragment identification of the next fragmented datagram: a random start, counting up (RFC 7739). */
+    private int nextFragmentIdentification = ThreadLocalRandom.current().nextInt();
 
     /** Hop limit of outbound packets. Default 64. */
     public Ipv6Codec setHopLimit(int hopLimit) {
@@ -80,6 +89,36 @@ public final class Ipv6Codec extends LayerHandler {
      */
     public Ipv6Codec setPassFragments(boolean passFragments) {
         this.passFragments = passFragments;
+        return this;
+    }
+
+    /**
+     * Fragment outbound packets longer than {@code mtu} bytes (at least
+     * {@value Ipv6Fragmenter#MIN_MTU}); 0, the default, sends every packet whole. Off by default
+     * for the reason {@code Ipv4Codec.setMtu} gives: the codec cannot know the device's MTU, and
+     * Linux takes a packet written to a TUN/TAP device whole whatever its MTU.
+     */
+    public Ipv6Codec setMtu(int mtu) {
+        if (mtu != 0 && mtu < Ipv6Fragmenter.MIN_MTU) {
+            throw new IllegalArgumentException("the IPv6 MTU must be at least " + Ipv6Fragmenter.MIN_MTU
+                    + " (or 0: no fragmentation): " + mtu);
+        }
+        this.mtu = mtu;
+        return this;
+    }
+
+    /** The MTU outbound packets are fragmented to, or 0 when they are not. */
+    public int mtu() {
+        return mtu;
+    }
+
+    /**
+     * The fragment header identification of the next datagram this codec fragments (then counting
+     * up per datagram). Default: a random number, so that identifications are not predictable
+     * across codecs (RFC 7739).
+     */
+    public Ipv6Codec setNextFragmentIdentification(int identification) {
+        this.nextFragmentIdentification = identification;
         return this;
     }
 
@@ -162,12 +201,35 @@ public final class Ipv6Codec extends LayerHandler {
             } finally {
                 datagram.release(); // the packet keeps what it needs of the segment
             }
-            ctx.write(packet, promise);
+            writeWithinMtu(ctx, packet, promise);
         } else if (msg instanceof Ipv6Packet packet) {
-            ctx.write(packet.content(), promise); // the holder's reference goes with its content
+            writeWithinMtu(ctx, packet.content(), promise); // the holder's reference goes with its content
         } else {
             ctx.write(msg, promise);
         }
+    }
+
+    /** Writes the packet whole if it fits the MTU, else its fragments; takes over {@code packet}. */
+    private void writeWithinMtu(ChannelHandlerContext ctx, ByteBuf packet, ChannelPromise promise) {
+        if (mtu == 0 || packet.readableBytes() <= mtu) {
+            ctx.write(packet, promise);
+            return;
+        }
+        List<ByteBuf> fragments;
+        try {
+            fragments = Ipv6Fragmenter.fragment(ctx.alloc(), packet, mtu, nextFragmentIdentification);
+        } catch (EncoderException e) {
+            drops.dropOutbound(ctx, DropReason.FRAGMENTATION_NEEDED, e.getMessage());
+            promise.tryFailure(e);
+            return;
+        } catch (Throwable t) {
+            promise.tryFailure(new EncoderException(t));
+            return;
+        } finally {
+            packet.release(); // the fragments hold what they need of it
+        }
+        nextFragmentIdentification++;
+        writeAll(ctx, fragments, promise);
     }
 
     private ByteBuf encode(ChannelHandlerContext ctx, Ipv6Datagram datagram) {

@@ -89,35 +89,14 @@ class DualStackEchoNativeTest {
             interfaces.addIpv6Address(name, KERNEL6, 64);
             interfaces.setUp(name, true);
 
-            try (DatagramSocket socket6 = socket(KERNEL6)) {
+            try (DatagramSocket socket6 = NativeDevices.boundSocket(KERNEL6)) {
                 echoEach(socket6, echo, new InetSocketAddress(APP6, 7), SIZES_1500);
             }
-            try (DatagramSocket socket4 = socket(KERNEL)) {
+            try (DatagramSocket socket4 = NativeDevices.boundSocket(KERNEL)) {
                 echoEach(socket4, echo, new InetSocketAddress(APP, 7), 0, 1472);
             }
         } finally {
             channel.close().sync();
-        }
-    }
-
-    /**
-     * A socket bound to {@code local}. The kernel may make a new IPv6 address usable asynchronously
-     * after the link comes up (until then binding fails with EADDRNOTAVAIL, as seen under load),
-     * so this waits for that, up to five seconds.
-     */
-    private static DatagramSocket socket(InetAddress local) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (true) {
-            try {
-                DatagramSocket socket = new DatagramSocket(new InetSocketAddress(local, 0));
-                socket.setSoTimeout(5000);
-                return socket;
-            } catch (java.net.BindException notYetUsable) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw notYetUsable;
-                }
-                Thread.sleep(10);
-            }
         }
     }
 

@@ -9,9 +9,13 @@ import org.tuntap.transport.TunMode;
 import org.tuntap.transport.linux.LinuxInterfaces;
 import org.tuntap.transport.linux.LinuxTun;
 
+import java.net.DatagramSocket;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.util.concurrent.TimeUnit;
 
 /** Native channels and devices for the end-to-end tests; documentation addresses only. */
 public final class NativeDevices {
@@ -48,6 +52,36 @@ public final class NativeDevices {
         LinuxInterfaces interfaces = LinuxTun.interfaces();
         interfaces.setIpv4Address(name, KERNEL, PREFIX);
         interfaces.setUp(name, true);
+    }
+
+    /**
+     * A UDP socket bound to {@code local}, with a 5 s receive timeout. The kernel may make a new
+     * IPv6 address usable asynchronously after the link comes up (until then binding fails with
+     * EADDRNOTAVAIL, as seen under load), so this waits for that, up to five seconds.
+     */
+    public static DatagramSocket boundSocket(InetAddress local) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                DatagramSocket socket = new DatagramSocket(new InetSocketAddress(local, 0));
+                socket.setSoTimeout(5000);
+                return socket;
+            } catch (java.net.BindException notYetUsable) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw notYetUsable;
+                }
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    /** An IPv6 literal as an address. */
+    public static Inet6Address address6(String text) {
+        try {
+            return (Inet6Address) InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static Inet4Address address(String text) {
