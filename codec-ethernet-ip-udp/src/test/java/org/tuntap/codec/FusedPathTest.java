@@ -131,6 +131,11 @@ class FusedPathTest {
             channel = new EmbeddedChannel(handlers.toArray(new ChannelHandler[0]));
         }
 
+        /** The ARP layer (TAP sides only). */
+        ArpHandler arp() {
+            return (ArpHandler) layers.stream().filter(l -> l instanceof ArpHandler).findFirst().orElseThrow();
+        }
+
         /** Feeds one packet (a batch of one) and returns what came out, in order. */
         List<String> feed(byte[] packet) {
             app.seen.clear();
@@ -369,7 +374,7 @@ class FusedPathTest {
         Side layered = new Side(link, false, ChecksumPolicy.BOTH);
         if (link == Link.TAP || link == Link.TAP_PI) {
             for (Side side : List.of(fused, layered)) {
-                ((ArpHandler) side.layers.get(side.layers.size() - 4)).addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+                side.arp().addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
             }
         }
         for (int size : new int[] {0, 5, 1024, 1025, 3000}) {
@@ -392,7 +397,7 @@ class FusedPathTest {
         Side layered = new Side(link, false, ChecksumPolicy.BOTH, 1500);
         if (link == Link.TAP || link == Link.TAP_PI) {
             for (Side side : List.of(fused, layered)) {
-                ((ArpHandler) side.layers.get(side.layers.size() - 3)).addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+                side.arp().addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
             }
         }
         for (int size : new int[] {0, 1472, 1473, 3000, 65507}) {
