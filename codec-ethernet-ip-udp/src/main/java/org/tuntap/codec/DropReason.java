@@ -34,9 +34,17 @@ public enum DropReason {
     NEIGHBOUR_TABLE_FULL,
     /** An ARP packet for other hardware or protocol types than Ethernet/IPv4, or an odd operation. */
     UNSUPPORTED_ARP,
-    /** Outbound IPv4 to a destination whose MAC address is not known yet (an ARP request went out). */
+    /**
+     * A neighbour solicitation or advertisement RFC 4861 section 7.1 says to ignore: hop limit not
+     * 255 (it crossed a router), code not 0, a multicast target or source, an option of length 0
+     * or running past the message, a link-layer option of the wrong size or given twice, a
+     * duplicate address detection probe not to a solicited-node address or with a link-layer
+     * option, a solicited advertisement to a multicast address.
+     */
+    BAD_NEIGHBOUR_DISCOVERY,
+    /** Outbound IP to a destination whose MAC address is not known yet (an ARP request or neighbour solicitation went out). */
     UNRESOLVED,
-    /** Outbound packet the ARP layer cannot address (not IPv4). */
+    /** Outbound packet the ARP layer cannot address (neither IPv4 nor IPv6). */
     UNROUTABLE,
     /**
      * Outbound: an IPv4 packet larger than the codec's MTU with DF (don't fragment) set, or an

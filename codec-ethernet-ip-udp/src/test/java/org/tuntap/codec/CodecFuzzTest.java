@@ -109,7 +109,7 @@ class CodecFuzzTest {
         }
         if (tap) {
             layers.add(new EthernetCodec());
-            layers.add(new ArpHandler(APP_MAC, List.of(app)));
+            layers.add(new ArpHandler(APP_MAC, List.of(app, InetAddress.getByName("2001:db8::2")))); // ARP and NDP
         }
         layers.add(new Ipv6Codec().setPassFragments(true));
         layers.add(new Ipv6ReassemblyHandler());

@@ -22,6 +22,11 @@ import org.tuntap.codec.ethernet.MacAddress;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv4.Ipv4Packet;
 import org.tuntap.codec.ipv4.Ipv4Repr;
+import org.tuntap.codec.ipv6.Ipv6Addresses;
+import org.tuntap.codec.ipv6.Ipv6Codec;
+import org.tuntap.codec.ipv6.Ipv6Repr;
+import org.tuntap.codec.ndp.NdpPackets;
+import org.tuntap.codec.udp.UdpHeader;
 import org.tuntap.codec.pi.PiCodec;
 import org.tuntap.codec.pi.PiHeader;
 import org.tuntap.codec.udp.UdpCodec;
@@ -52,6 +57,7 @@ class FusedPathTest {
     private static final MacAddress PEER_MAC = MacAddress.parse("02:00:00:00:00:01");
     private static final InetSocketAddress PEER = new InetSocketAddress("192.0.2.1", 40000);
     private static final InetSocketAddress APP = new InetSocketAddress("192.0.2.2", 7);
+    private static final java.net.Inet6Address APP6 = NdpPackets.v6("2001:db8::2");
 
     enum Link { TUN, TUN_PI, TAP, TAP_PI }
 
@@ -109,7 +115,8 @@ class FusedPathTest {
             }
             if (link == Link.TAP || link == Link.TAP_PI) {
                 layers.add(new EthernetCodec());
-                layers.add(new ArpHandler(APP_MAC, List.of((Inet4Address) APP.getAddress())));
+                layers.add(new ArpHandler(APP_MAC, List.of(APP.getAddress(), APP6)));
+                layers.add(new Ipv6Codec()); // as in the example: neighbour discovery and IPv6 take the layered path
             }
             layers.add(new Ipv4Codec().setChecksumPolicy(checksums).setNextIdentification(4242).setMtu(mtu));
             layers.add(new UdpCodec(APP).setChecksumPolicy(checksums));
@@ -122,6 +129,11 @@ class FusedPathTest {
             }
             handlers.add(app);
             channel = new EmbeddedChannel(handlers.toArray(new ChannelHandler[0]));
+        }
+
+        /** The ARP layer (TAP sides only). */
+        ArpHandler arp() {
+            return (ArpHandler) layers.stream().filter(l -> l instanceof ArpHandler).findFirst().orElseThrow();
         }
 
         /** Feeds one packet (a batch of one) and returns what came out, in order. */
@@ -165,6 +177,9 @@ class FusedPathTest {
             return arp.dropCounters().snapshot() + " " + arp.neighbours();
         }
         if (layer instanceof Ipv4Codec ip) {
+            return ip.dropCounters().snapshot();
+        }
+        if (layer instanceof Ipv6Codec ip) {
             return ip.dropCounters().snapshot();
         }
         return ((UdpCodec) layer).dropCounters().snapshot();
@@ -214,6 +229,21 @@ class FusedPathTest {
             packets.add(udp(new Ipv4Repr().source(address(martian[0])).destination(address(martian[1])), 8, true, random));
         }
         return packets;
+    }
+
+    /** A UDP datagram from the peer's IPv6 address to ours. */
+    private static byte[] udp6() {
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        try {
+            out.writeBytes(new byte[40]);
+            out.writeBytes(new byte[] {0, 9, 0, 7, 0, 10, 0, 0, 'h', 'i'});
+            UdpHeader.setIpv6(out, 40, Ipv6Addresses.high(NdpPackets.v6("2001:db8::1")), Ipv6Addresses.low(NdpPackets.v6("2001:db8::1")),
+                    Ipv6Addresses.high(APP6), Ipv6Addresses.low(APP6), 9, 7, out, 48, 2, true);
+            new Ipv6Repr().source(NdpPackets.v6("2001:db8::1")).destination(APP6).nextHeader(17).emit(out, 0, 10);
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
     }
 
     private static byte[] udp(Ipv4Repr ip, int size, boolean udpChecksum, Random random) {
@@ -297,6 +327,20 @@ class FusedPathTest {
         if (tap) {
             inputs.add(onLink(link, valid, EtherType.VLAN, 0));
             inputs.add(new byte[] {2, 0, 0, 0, 0, 2, 2});
+            // Neighbour discovery: a solicitation for us (answered), one for another address, an
+            // advertisement, malformed ones; then IPv6 UDP to us, echoed to the learned MAC.
+            String sll = NdpPackets.linkLayerOption(1, "020000000001");
+            inputs.add(onLink(link, NdpPackets.packet("2001:db8::1", "ff02::1:ff00:2", 135, 0, "2001:db8::2", sll), EtherType.IPV6, 0));
+            inputs.add(onLink(link, NdpPackets.packet("2001:db8::1", "ff02::1:ff00:3", 135, 0, "2001:db8::3", sll), EtherType.IPV6, 0));
+            inputs.add(onLink(link, NdpPackets.packet("2001:db8::5", "2001:db8::2", 136, 0x60, "2001:db8::5",
+                    NdpPackets.linkLayerOption(2, "020000000005")), EtherType.IPV6, 0));
+            byte[] routed = NdpPackets.packet("2001:db8::1", "ff02::1:ff00:2", 135, 0, "2001:db8::2", sll);
+            routed[7] = 64;
+            inputs.add(onLink(link, routed, EtherType.IPV6, 0));
+            inputs.add(onLink(link, NdpPackets.packet("2001:db8::1", "ff02::1:ff00:2", 135, 0, "2001:db8::2", "0100000000000000"),
+                    EtherType.IPV6, 0));
+            inputs.add(onLink(link, java.util.Arrays.copyOf(routed, 50), EtherType.IPV6, 0));
+            inputs.add(onLink(link, udp6(), EtherType.IPV6, 0));
         }
         return inputs;
     }
@@ -308,9 +352,15 @@ class FusedPathTest {
             Side fused = new Side(link, true, checksums);
             Side layered = new Side(link, false, checksums);
             List<byte[]> inputs = inputs(link);
+            List<String> last = null;
             for (int i = 0; i < inputs.size(); i++) {
-                assertEquals(layered.feed(inputs.get(i)), fused.feed(inputs.get(i)),
+                last = fused.feed(inputs.get(i));
+                assertEquals(layered.feed(inputs.get(i)), last,
                         link + " " + checksums + ", input " + i + ": " + ByteBufUtil.hexDump(inputs.get(i)));
+            }
+            if (link == Link.TAP || link == Link.TAP_PI) { // the IPv6 datagram, echoed to the MAC its solicitation taught
+                assertTrue(last.stream().anyMatch(line -> line.contains("wrote " + (link == Link.TAP_PI ? "000086dd" : "")
+                        + "020000000001" + "020000000002" + "86dd")), last.toString());
             }
             assertFalse(fused.channel.finish());
             assertFalse(layered.channel.finish());
@@ -324,7 +374,7 @@ class FusedPathTest {
         Side layered = new Side(link, false, ChecksumPolicy.BOTH);
         if (link == Link.TAP || link == Link.TAP_PI) {
             for (Side side : List.of(fused, layered)) {
-                ((ArpHandler) side.layers.get(side.layers.size() - 3)).addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+                side.arp().addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
             }
         }
         for (int size : new int[] {0, 5, 1024, 1025, 3000}) {
@@ -347,7 +397,7 @@ class FusedPathTest {
         Side layered = new Side(link, false, ChecksumPolicy.BOTH, 1500);
         if (link == Link.TAP || link == Link.TAP_PI) {
             for (Side side : List.of(fused, layered)) {
-                ((ArpHandler) side.layers.get(side.layers.size() - 3)).addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+                side.arp().addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
             }
         }
         for (int size : new int[] {0, 1472, 1473, 3000, 65507}) {

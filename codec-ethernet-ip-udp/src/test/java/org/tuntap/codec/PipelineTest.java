@@ -123,7 +123,7 @@ class PipelineTest {
     }
 
     @Test
-    void tapLearnsFromIpSourceAndAsksForUnknownDestinations() throws Exception {
+    void tapAsksForUnknownDestinationsAndLearnsOnlyFromArp() throws Exception {
         ArpHandler arp = new ArpHandler(APP_MAC, List.of((Inet4Address) InetAddress.getByName("192.0.2.2")));
         UdpCodec udp = new UdpCodec(new InetSocketAddress("192.0.2.2", 7));
         EmbeddedChannel channel = new EmbeddedChannel(new EthernetCodec(), arp, new Ipv4Codec(), udp);
@@ -147,7 +147,7 @@ class PipelineTest {
         assertNull(channel.readOutbound());
         assertEquals(2, arp.dropCounters().get(DropReason.UNRESOLVED));
 
-        // An IPv4 frame from 192.0.2.9 teaches its MAC (no ARP needed); then the write goes through.
+        // An IPv4 frame from 192.0.2.9 teaches nothing (Linux learns only from ARP): still unresolved.
         ByteBuf payload = TestPackets.ascii("hey", StandardCharsets.US_ASCII);
         ByteBuf ip = UdpPackets.build(PooledByteBufAllocator.DEFAULT, new InetSocketAddress("192.0.2.9", 9),
                 new InetSocketAddress("192.0.2.2", 7), payload);
@@ -157,6 +157,17 @@ class PipelineTest {
         assertTrue(channel.writeInbound(frame));
         DatagramPacket in = channel.readInbound();
         in.release();
+        assertNull(arp.neighbour(InetAddress.getByName("192.0.2.9")));
+        ChannelFuture third = channel.writeOneOutbound(new DatagramPacket(TestPackets.ascii("w", StandardCharsets.US_ASCII),
+                new InetSocketAddress("192.0.2.9", 9)));
+        channel.flushOutbound();
+        assertInstanceOf(ArpHandler.UnresolvedNeighbourException.class, third.cause());
+        assertEquals(3, arp.dropCounters().get(DropReason.UNRESOLVED));
+        assertNull(channel.readOutbound(), "no second request within the second");
+
+        // Its ARP reply teaches it; then the write goes through.
+        assertFalse(channel.writeInbound(TestPackets.tracked(TestPackets.bytes("020000000002 02000000aaaa 0806"
+                + "0001080006040002 02000000aaaa c0000209 020000000002 c0000202"))));
         assertTrue(channel.writeOutbound(new DatagramPacket(TestPackets.ascii("z", StandardCharsets.US_ASCII),
                 new InetSocketAddress("192.0.2.9", 9))));
         ByteBuf out = channel.readOutbound();

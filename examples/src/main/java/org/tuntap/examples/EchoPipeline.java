@@ -17,7 +17,7 @@ import org.tuntap.transport.TunMode;
 import org.tuntap.transport.pcap.TunPcapHandler;
 
 import java.io.OutputStream;
-import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,19 +27,19 @@ import java.util.StringJoiner;
  * The echo's pipeline, the part a user copies:
  * <pre>
  * TUN: TunChannel → [pcap] → [PI] → IPv6 → IPv4 → UDP → ICMP echo → echo → errors
- * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP → IPv4 → UDP → ICMP echo → echo → errors
+ * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP/NDP → IPv6 → IPv4 → UDP → ICMP echo → echo → errors
  * </pre>
- * The PI layer is there only when the channel carries packet information; ARP answers for the
- * addresses the echo owns, so the kernel can reach it on a TAP device. On TUN the echo speaks
+ * The PI layer is there only when the channel carries packet information. On TUN the echo speaks
  * both IP families and answers {@code ping} and {@code ping -6} for every address routed into the
- * device; on TAP, IPv4 only (IPv6 there needs neighbour discovery) and pings to its own
- * addresses. {@link RateLimitedErrorLog}
+ * device. On TAP it owns its echo addresses: the ARP layer answers ARP for the IPv4 ones and
+ * neighbour solicitations for the IPv6 ones, so the kernel can reach it, and the echo answers
+ * UDP and pings to them in both families. {@link RateLimitedErrorLog}
  * takes what goes wrong (replies that cannot be encoded, say) without flooding the log.
  */
 public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     private final UdpEchoHandler echo;
     private final MacAddress mac;
-    private final List<Inet4Address> ownAddresses;
+    private final List<? extends InetAddress> ownAddresses;
     private final OutputStream pcap;
     private final RateLimitedErrorLog errors;
 
@@ -47,17 +47,17 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     private volatile Map<String, DropCounters> drops = Map.of();
 
     /** The pipeline with its errors printed to {@code System.err}, at most once per interval. */
-    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<Inet4Address> ownAddresses, OutputStream pcap) {
+    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<? extends InetAddress> ownAddresses, OutputStream pcap) {
         this(echo, mac, ownAddresses, pcap, new RateLimitedErrorLog(System.err));
     }
 
     /**
      * @param mac          the echo's MAC address (TAP only)
-     * @param ownAddresses the addresses the echo answers ARP for (TAP only)
+     * @param ownAddresses the addresses the echo owns on TAP, IPv4 and IPv6 (ARP, neighbour discovery, pings)
      * @param pcap         where to write a capture of the device's packets, or null (closed with the channel)
      * @param errors       the pipeline's last handler
      */
-    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<Inet4Address> ownAddresses, OutputStream pcap,
+    public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<? extends InetAddress> ownAddresses, OutputStream pcap,
                         RateLimitedErrorLog errors) {
         this.echo = echo;
         this.mac = mac;
@@ -85,10 +85,8 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
             ArpHandler arp = new ArpHandler(mac, ownAddresses);
             add(pipeline, "arp", arp, "ARP", arp.dropCounters(), counters);
         }
-        if (!tap) {
-            Ipv6Codec ipv6 = new Ipv6Codec(); // below IPv4: UDP gets both families, IPv4 stays fused
-            add(pipeline, "ipv6", ipv6, "IPv6", ipv6.dropCounters(), counters);
-        }
+        Ipv6Codec ipv6 = new Ipv6Codec(); // below IPv4: UDP gets both families, IPv4 stays fused
+        add(pipeline, "ipv6", ipv6, "IPv6", ipv6.dropCounters(), counters);
         Ipv4Codec ipv4 = new Ipv4Codec();
         add(pipeline, "ipv4", ipv4, "IPv4", ipv4.dropCounters(), counters);
         UdpCodec udp = new UdpCodec();

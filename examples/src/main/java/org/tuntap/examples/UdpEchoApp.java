@@ -118,15 +118,20 @@ public final class UdpEchoApp {
         }
     }
 
+    /** The addresses the echo owns on TAP (ARP, neighbour discovery, pings): its IPv4 and IPv6 echo addresses. */
+    private static List<InetAddress> echoAddresses(EchoOptions options) {
+        return List.of(options.echoAddress, options.echoAddress6);
+    }
+
     /** The echo over the in-memory tunnel; returns the exit status (0: every datagram and ping came back). */
     static int runInMemory(EchoOptions options, PrintStream out, PrintStream err) throws IOException {
         UdpEchoHandler echo = new UdpEchoHandler();
         InetSocketAddress echoAt = new InetSocketAddress(options.echoAddress, ECHO_PORT);
-        // IPv6 through the pipeline's TUN branch; TAP needs neighbour discovery for it first.
-        boolean ipv6 = options.mode == TunMode.TUN;
+        // IPv6 in both modes; on TAP the pipeline's ArpHandler answers neighbour discovery for it.
+        boolean ipv6 = options.echoAddress6 != null;
         InetSocketAddress echoAt6 = new InetSocketAddress(options.echoAddress6, ECHO_PORT);
         try (OutputStream pcap = openPcap(options)) {
-            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress), pcap,
+            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), echoAddresses(options), pcap,
                     new RateLimitedErrorLog(err));
             TunnelHarness harness = TunnelHarness.builder()
                     .mode(options.mode).packetInfo(options.packetInfo)
@@ -241,7 +246,7 @@ public final class UdpEchoApp {
             UdpEchoHandler echo = new UdpEchoHandler();
             PacketSwapEcho swap = new PacketSwapEcho();
             RateLimitedErrorLog errors = new RateLimitedErrorLog(err);
-            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), List.of(options.echoAddress),
+            EchoPipeline pipeline = new EchoPipeline(echo, MacAddress.randomLocal(), echoAddresses(options),
                     pcap, errors);
             LongSupplier echoed = options.raw ? swap::echoed : echo::echoed;
             Supplier<String> counters = () -> (options.raw ? "not IPv4/UDP " + swap.ignored() : pipeline.describeDrops())
@@ -261,6 +266,7 @@ public final class UdpEchoApp {
                 configure(options, device, out);
                 out.printf("echoing UDP sent through %s (%s)%s%s; Ctrl-C stops%n", device,
                         options.mode == TunMode.TAP ? "answering ARP for " + options.echoAddress.getHostAddress()
+                                + " and neighbour discovery for " + host(options.echoAddress6)
                                 : "any address routed to it",
                         options.pcap != null ? "; capturing to " + options.pcap : "",
                         options.raw ? "; raw: packets swapped in place, no codecs" : "");

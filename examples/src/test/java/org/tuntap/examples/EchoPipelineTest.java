@@ -68,11 +68,49 @@ class EchoPipelineTest {
         EchoPipeline pipeline = new EchoPipeline(new UdpEchoHandler(), MacAddress.randomLocal(),
                 List.of((Inet4Address) ECHO.getAddress()), null, errors);
         TunnelHarness harness = TunnelHarness.builder().mode(TunMode.TAP).packetInfo(true).handlers(pipeline).build();
-        assertEquals("dropped by PI 0, Ethernet 0, ARP 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
+        assertEquals("dropped by PI 0, Ethernet 0, ARP 0, IPv6 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
         harness.writeRawToTunnel(new byte[] {1, 2, 3}); // a frame shorter than an Ethernet header
         assertEquals(1, pipeline.drops("Ethernet"));
-        assertEquals("dropped by PI 0, Ethernet 1, ARP 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
+        assertEquals("dropped by PI 0, Ethernet 1, ARP 0, IPv6 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
         assertEquals(0, errors.errors());
+        assertFalse(harness.finish());
+    }
+
+    @Test
+    void onTapTheEchoAnswersUdpAndPingOverIpv6ForItsEchoAddress() throws Exception {
+        java.net.Inet6Address echo6 = (java.net.Inet6Address) address("2001:db8::2");
+        java.net.Inet6Address host6 = (java.net.Inet6Address) address("2001:db8::1");
+        EchoPipeline pipeline = new EchoPipeline(new UdpEchoHandler(), MacAddress.parse("02:00:00:00:00:02"),
+                List.of(ECHO.getAddress(), echo6), null, errors);
+        TunnelHarness harness = TunnelHarness.builder().mode(TunMode.TAP).handlers(pipeline).build();
+
+        byte[] data = "over six".getBytes(StandardCharsets.US_ASCII);
+        io.netty.buffer.ByteBuf udp = io.netty.buffer.Unpooled.buffer(48 + data.length);
+        udp.writerIndex(48).writeBytes(data);
+        org.tuntap.codec.udp.UdpHeader.setIpv6(udp, 40, org.tuntap.codec.ipv6.Ipv6Addresses.high(host6),
+                org.tuntap.codec.ipv6.Ipv6Addresses.low(host6), org.tuntap.codec.ipv6.Ipv6Addresses.high(echo6),
+                org.tuntap.codec.ipv6.Ipv6Addresses.low(echo6), 5555, 7, udp, 48, data.length, true);
+        new org.tuntap.codec.ipv6.Ipv6Repr().source(host6).destination(echo6).nextHeader(17).emit(udp, 0, 8 + data.length);
+        harness.writeToTunnel(io.netty.buffer.ByteBufUtil.getBytes(udp));
+        udp.release();
+        // The network solicited the echo's MAC; the echo advertised it, then answered.
+        assertEquals(MacAddress.parse("02:00:00:00:00:02"), harness.tunnel().programNeighbour(echo6));
+        assertEquals(136, harness.readFromTunnel()[14 + 40] & 0xFF, "the neighbour advertisement");
+        byte[] reply = harness.readFromTunnel();
+        assertEquals(0x86, reply[12] & 0xFF);
+        assertEquals("over six", new String(reply, reply.length - data.length, data.length, StandardCharsets.US_ASCII));
+        assertEquals(17, reply[14 + 6], "UDP");
+
+        io.netty.buffer.ByteBuf ping = io.netty.buffer.Unpooled.buffer(48);
+        org.tuntap.codec.icmp.IcmpHeader.setEcho(ping, 40, org.tuntap.codec.icmp.Icmpv6Types.ECHO_REQUEST, 7, 1);
+        ping.writerIndex(48);
+        new org.tuntap.codec.ipv6.Ipv6Repr().source(host6).destination(echo6).nextHeader(58).emit(ping, 0, 8);
+        org.tuntap.codec.icmp.IcmpHeader.setChecksum(ping, 40, 8, org.tuntap.codec.checksum.InternetChecksum.pseudoHeaderSumIpv6(ping, 0, 58, 8));
+        harness.writeToTunnel(io.netty.buffer.ByteBufUtil.getBytes(ping));
+        ping.release();
+        byte[] pong = harness.readFromTunnel();
+        assertEquals(org.tuntap.codec.icmp.Icmpv6Types.ECHO_REPLY, pong[14 + 40] & 0xFF, "ping -6 answered");
+        assertEquals("dropped by Ethernet 0, ARP 0, IPv6 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
         assertFalse(harness.finish());
     }
 

@@ -45,14 +45,25 @@ class PcapCaptureTest {
 
             PcapFile capture = new PcapFile(Files.readAllBytes(pcap));
             assertEquals(mode.equals("tap") ? 1 : 101, capture.linkType, "LINKTYPE_ETHERNET for TAP, LINKTYPE_RAW for TUN");
-            // TUN: 3 IPv4 datagrams and echoes, one IPv6 datagram and echo, two pings and replies; TAP: no IPv6.
-            assertEquals(mode.equals("tap") ? 8 : 12, capture.records.size(), "every packet of the demo, both ways");
+            // 3 IPv4 datagrams and echoes, one IPv6 datagram and echo, two pings and replies; on TAP
+            // the network first resolves the echo's addresses: an ARP request and reply, a neighbour
+            // solicitation and advertisement, as the kernel does.
+            boolean tap = mode.equals("tap");
+            assertEquals(tap ? 16 : 12, capture.records.size(), "every packet of the demo, both ways");
+            int arp = tap ? 2 : 0;
+            for (int i = 0; i < arp; i++) {
+                byte[] frame = capture.records.get(i).packet();
+                assertEquals(0x0806, ((frame[12] & 0xFF) << 8) | (frame[13] & 0xFF), "record " + i + " is ARP");
+                assertEquals(i + 1, frame[14 + 7], "a request, then the echo's reply");
+                assertArrayEquals(ECHO, Arrays.copyOfRange(frame, 14 + (i == 0 ? 24 : 14), 14 + (i == 0 ? 28 : 18)),
+                        "who has the echo's address; it is here");
+            }
             long previous = 0;
-            for (int i = 0; i < 6; i++) { // the IPv4 UDP exchange comes first
+            for (int i = arp; i < arp + 6; i++) { // the IPv4 UDP exchange comes first
                 PcapFile.Record record = capture.records.get(i);
                 byte[] ip = capture.ipv4(record); // PI stripped: the IPv4 header comes first
                 assertEquals(0x45, ip[0] & 0xFF, "record " + i + " starts with an IPv4 header");
-                boolean inbound = i % 2 == 0;
+                boolean inbound = (i - arp) % 2 == 0;
                 assertArrayEquals(inbound ? CLIENT : ECHO, Arrays.copyOfRange(ip, 12, 16), "source of record " + i);
                 assertArrayEquals(inbound ? ECHO : CLIENT, Arrays.copyOfRange(ip, 16, 20), "destination of record " + i);
                 assertTrue(PcapFile.ipv4ChecksumValid(ip), "IPv4 checksum of record " + i);

@@ -99,6 +99,7 @@ public final class Tunnel implements MemoryFile {
     private int emptyReadErrno = Errno.EAGAIN;
     private Supplier<? extends Exception> emptyReadFailure;
     private final ArrayDeque<Supplier<? extends Exception>> nextReadFailures = new ArrayDeque<>();
+    private final NetworkNeighbours neighbours = new NetworkNeighbours();
 
     /**
      * A tunnel file as {@code open} makes it; it becomes a TUN or TAP device with
@@ -330,9 +331,13 @@ public final class Tunnel implements MemoryFile {
 
     /**
      * Queues an IP datagram for a later {@link #read}, as if the network had routed it to this
-     * device. In TAP mode it is first wrapped in Ethernet: destination {@code ff:ff:ff:ff:ff:ff},
-     * source {@link #NETWORK_MAC}, ethertype 0x0800, or 0x86DD when the datagram's version
-     * is 6. Wakes the readiness listener. When the read buffer already holds its
+     * device. In TAP mode it is first wrapped in Ethernet from {@link #NETWORK_MAC}, ethertype
+     * 0x0800, or 0x86DD when the datagram's version is 6, and like the kernel the network first
+     * finds the program's MAC: a datagram to a unicast address it has not learned waits while an
+     * ARP request (IPv4) or a neighbour solicitation (IPv6) is queued for the program instead, and
+     * goes once the program's answer is {@linkplain #write written} (see {@link #programNeighbour});
+     * broadcast and multicast destinations go to their group MACs at once, and a datagram whose
+     * destination cannot be read, broadcast. Wakes the readiness listener. When the read buffer already holds its
      * {@linkplain #setReadQueueLimit limit} the packet is dropped and counted instead, as the
      * kernel drops packets for a reader that does not keep up.
      *
@@ -366,6 +371,42 @@ public final class Tunnel implements MemoryFile {
     /** {@link #addToReadBuffer(byte[], byte[])} with the readable bytes of both buffers (not released). */
     public boolean addToReadBuffer(ByteBuf vnetHeader, ByteBuf datagram) {
         return queueForReading(ByteBufUtil.getBytes(vnetHeader), ByteBufUtil.getBytes(datagram), true);
+    }
+
+    /**
+     * The MAC the network side of this TAP device has learned for one of the program's addresses,
+     * from the program's ARP packets and neighbour solicitations and advertisements (the
+     * kernel's {@code ip neigh}); null if none.
+     */
+    public MacAddress programNeighbour(java.net.InetAddress address) {
+        synchronized (lock) {
+            return neighbours.programMac(address);
+        }
+    }
+
+    /**
+     * Tells the network side of this TAP device the program's MAC for an address, as
+     * {@code ip neigh add ... lladdr ...} would: datagrams to it are then framed to that MAC with
+     * no ARP or neighbour discovery first (and any waiting for it go now).
+     */
+    public void addProgramNeighbour(java.net.InetAddress address, MacAddress mac) {
+        int before;
+        int after;
+        synchronized (lock) {
+            before = readBuffer.size();
+            neighbours.setProgramMac(address, mac, this::queueLocked);
+            after = readBuffer.size();
+        }
+        if (after != before) {
+            fireReadinessListener();
+        }
+    }
+
+    /** Datagrams dropped while waiting for the program's MAC, beyond 101 per address (Linux's {@code unres_qlen}). */
+    public long unresolvedDrops() {
+        synchronized (lock) {
+            return neighbours.unresolvedDrops();
+        }
     }
 
     /**
@@ -940,19 +981,33 @@ public final class Tunnel implements MemoryFile {
                 readDrops++;
                 return false;
             }
-            byte[] framed = frameIfTap && isTap(tunnelMode) ? broadcastEthernetFrame(packet) : packet;
-            if (hasVnetHeader(tunnelMode)) {
-                byte[] header = vnetHeader == null ? new byte[VirtioNetHeader.LENGTH] : vnetHeader;
-                checkKernelCouldSend(header, offloadFlags);
-                byte[] entry = new byte[header.length + framed.length];
-                System.arraycopy(header, 0, entry, 0, header.length);
-                System.arraycopy(framed, 0, entry, header.length, framed.length);
-                framed = entry;
+            if (hasVnetHeader(tunnelMode) && vnetHeader != null) {
+                checkKernelCouldSend(vnetHeader, offloadFlags);
             }
-            readBuffer.add(framed);
+            if (frameIfTap && isTap(tunnelMode)) {
+                neighbours.deliver(vnetHeader, packet, this::queueLocked); // resolves us first, as the kernel does
+            } else {
+                queueLocked(vnetHeader, packet);
+            }
         }
         fireReadinessListener();
         return true;
+    }
+
+    /** Adds a packet to the read buffer (with its virtio-net header, or the empty one), or counts it dropped. */
+    private void queueLocked(byte[] vnetHeader, byte[] packet) {
+        if (readBuffer.size() >= readQueueLimit) {
+            readDrops++;
+            return;
+        }
+        byte[] entry = packet;
+        if (hasVnetHeader(tunnelMode)) {
+            byte[] header = vnetHeader == null ? new byte[VirtioNetHeader.LENGTH] : vnetHeader;
+            entry = new byte[header.length + packet.length];
+            System.arraycopy(header, 0, entry, 0, header.length);
+            System.arraycopy(packet, 0, entry, header.length, packet.length);
+        }
+        readBuffer.add(entry);
     }
 
     /** Whether the kernel, with these offloads, could hand the reader a packet with this header. */
@@ -988,6 +1043,8 @@ public final class Tunnel implements MemoryFile {
     }
 
     private int writePacket(byte[] packet) throws ErrnoException {
+        int queuedBefore;
+        int queuedAfter;
         synchronized (lock) {
             checkUsable("write");
             if (pendingSignals > 0) {
@@ -1008,8 +1065,18 @@ public final class Tunnel implements MemoryFile {
             writeBuffer.add(packet);
             writtenCount++;
             lock.notifyAll(); // for awaitWritten
-            return packet.length;
+            queuedBefore = readBuffer.size();
+            if (isTap(tunnelMode)) { // the kernel takes in the program's ARP and neighbour discovery
+                int offset = (hasPacketInformation(tunnelMode) ? TunIoctl.PI_HEADER_LENGTH : 0)
+                        + (hasVnetHeader(tunnelMode) ? vnetHeaderSize : 0);
+                neighbours.observe(packet, offset, this::queueLocked);
+            }
+            queuedAfter = readBuffer.size();
         }
+        if (queuedAfter != queuedBefore) {
+            fireReadinessListener(); // an answer, or datagrams that waited for the program's MAC
+        }
+        return packet.length;
     }
 
     /** The kernel's {@code tun_get_user} checks on a written packet. */
@@ -1146,18 +1213,6 @@ public final class Tunnel implements MemoryFile {
      * documentation MAC (RFC 7042) instead.
      */
     public static final MacAddress NETWORK_MAC = MacAddress.parse("00:00:5e:00:53:01");
-
-    private static byte[] broadcastEthernetFrame(byte[] datagram) {
-        ByteBuf frame = Unpooled.buffer(EthernetHeader.LENGTH + datagram.length);
-        try {
-            int etherType = ipVersion(datagram) == 6 ? EtherType.IPV6 : EtherType.IPV4;
-            EthernetHeader.set(frame, 0, MacAddress.BROADCAST.bits(), NETWORK_MAC.bits(), etherType);
-            frame.writerIndex(EthernetHeader.LENGTH).writeBytes(datagram);
-            return ByteBufUtil.getBytes(frame);
-        } finally {
-            frame.release();
-        }
-    }
 
     private static Exception emptyReadError(Supplier<? extends Exception> failure, int errno) {
         return failure == null ? errnoException(errno) : supplied(failure);

@@ -144,6 +144,9 @@ public final class TunnelHarness implements AutoCloseable {
     /**
      * Delivers an IP packet to the device, as the kernel would route one to it (framed in
      * Ethernet in TAP mode, behind a PI header if packet information is on), then runs the loop.
+     * In TAP mode the network first resolves the program's MAC by ARP or neighbour discovery, as
+     * the kernel does (see {@link Tunnel#addToReadBuffer(byte[])}): the exchange happens within
+     * the loop's run, and the program's answer is among what it wrote.
      */
     public TunnelHarness writeToTunnel(byte[] packet) {
         tunnel.addToReadBuffer(packet);

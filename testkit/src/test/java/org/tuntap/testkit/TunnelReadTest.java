@@ -34,6 +34,8 @@ class TunnelReadTest {
     private static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
     /** The network side's MAC (00:00:5e:00:53:01, a documentation MAC; Twisted used zeros). */
     private static final byte[] NETWORK_MAC = {0x00, 0x00, 0x5e, 0x00, 0x53, 0x01};
+    /** The program's MAC in these tests. */
+    private static final byte[] PROGRAM_MAC = {0x02, 0, 0, 0, 0, 0x02};
 
     private final MemoryIoSystem system = new MemoryIoSystem();
 
@@ -157,25 +159,72 @@ class TunnelReadTest {
     }
 
     @Test
-    void tapWrapsIpv4InABroadcastEthernetFrame() throws ErrnoException {
+    void tapAsksForTheProgramsMacByArpThenSendsIpv4ToIt() throws ErrnoException {
         Tunnel tunnel = Tunnels.attached(system, TAP);
-        tunnel.addToReadBuffer(ipv4(28));
-        assertArrayEquals(concat(BROADCAST, NETWORK_MAC, new byte[] {0x08, 0x00}, ipv4(28)), tunnel.read(1500));
+        tunnel.addToReadBuffer(ipv4(28)); // 12.13.14.15 -> 16.17.18.19
+        assertEquals(1, tunnel.readBufferSize(), "the datagram waits; an ARP request goes first");
+        assertArrayEquals(concat(BROADCAST, NETWORK_MAC, new byte[] {0x08, 0x06}, Tunnels.hex("0001 0800 06 04 0001"),
+                NETWORK_MAC, new byte[] {12, 13, 14, 15}, new byte[6], new byte[] {16, 17, 18, 19}), tunnel.read(1500));
+        assertThrows(ErrnoException.class, () -> tunnel.read(1500), "nothing else yet");
+
+        // The program answers: 16.17.18.19 is at 02:00:00:00:00:02; the datagram goes there.
+        tunnel.write(concat(NETWORK_MAC, PROGRAM_MAC, new byte[] {0x08, 0x06}, Tunnels.hex("0001 0800 06 04 0002"),
+                PROGRAM_MAC, new byte[] {16, 17, 18, 19}, NETWORK_MAC, new byte[] {12, 13, 14, 15}));
+        assertArrayEquals(concat(PROGRAM_MAC, NETWORK_MAC, new byte[] {0x08, 0x00}, ipv4(28)), tunnel.read(1500));
+        assertEquals("02:00:00:00:00:02", tunnel.programNeighbour(Tunnels.inet("16.17.18.19")).toString());
+
+        tunnel.addToReadBuffer(ipv4(30)); // known now: no question asked
+        assertArrayEquals(concat(PROGRAM_MAC, NETWORK_MAC, new byte[] {0x08, 0x00}, ipv4(30)), tunnel.read(1500));
     }
 
     @Test
-    void tapWrapsIpv6WithTheIpv6Ethertype() throws ErrnoException {
+    void tapSendsGroupDestinationsToTheirGroupMacsAtOnce() throws ErrnoException {
         Tunnel tunnel = Tunnels.attached(system, TAP);
-        tunnel.addToReadBuffer(ipv6(48));
-        assertArrayEquals(concat(BROADCAST, NETWORK_MAC, new byte[] {(byte) 0x86, (byte) 0xDD}, ipv6(48)),
+        byte[] broadcast = ipv4(28);
+        java.util.Arrays.fill(broadcast, 16, 20, (byte) 0xFF);
+        tunnel.addToReadBuffer(broadcast);
+        assertArrayEquals(concat(BROADCAST, NETWORK_MAC, new byte[] {0x08, 0x00}, broadcast), tunnel.read(1500));
+        byte[] multicast = ipv4(28);
+        multicast[16] = (byte) 224;
+        multicast[17] = (byte) 0x81; // the 24th bit is not in the MAC (RFC 1112)
+        tunnel.addToReadBuffer(multicast);
+        assertArrayEquals(concat(Tunnels.hex("01005e011213"), NETWORK_MAC, new byte[] {0x08, 0x00}, multicast), tunnel.read(1500));
+        byte[] multicast6 = ipv6(48);
+        multicast6[24] = (byte) 0xFF;
+        tunnel.addToReadBuffer(multicast6);
+        assertArrayEquals(concat(Tunnels.hex("333324252627"), NETWORK_MAC, new byte[] {(byte) 0x86, (byte) 0xDD}, multicast6),
                 tunnel.read(1500));
+        tunnel.addToReadBuffer(ipv4(10)); // no destination to read: broadcast, as before there was resolution
+        assertArrayEquals(concat(BROADCAST, NETWORK_MAC, new byte[] {0x08, 0x00}, ipv4(10)), tunnel.read(1500));
+    }
+
+    @Test
+    void tapSolicitsTheProgramsMacThenSendsIpv6WithTheIpv6Ethertype() throws ErrnoException {
+        Tunnel tunnel = Tunnels.attached(system, TAP);
+        byte[] datagram = ipv6(48); // 0809:...:1617 -> 1819:1a1b:...:2627
+        tunnel.addToReadBuffer(datagram);
+        byte[] solicitation = tunnel.read(1500);
+        assertArrayEquals(concat(Tunnels.hex("3333ff252627"), NETWORK_MAC, new byte[] {(byte) 0x86, (byte) 0xDD}),
+                slice(solicitation, 0, 14), "to the solicited-node group of the destination");
+        assertEquals(14 + 40 + 32, solicitation.length);
+        assertEquals(255, solicitation[14 + 7] & 0xFF, "hop limit");
+        assertArrayEquals(slice(datagram, 8, 24), slice(solicitation, 14 + 8, 14 + 24), "from the datagram's source");
+        assertArrayEquals(Tunnels.hex("ff0200000000000000000001ff252627"), slice(solicitation, 14 + 24, 14 + 40));
+        assertEquals(135, solicitation[14 + 40] & 0xFF);
+        assertArrayEquals(slice(datagram, 24, 40), slice(solicitation, 14 + 48, 14 + 64), "the target");
+        assertArrayEquals(concat(new byte[] {1, 1}, NETWORK_MAC), slice(solicitation, 14 + 64, 14 + 72));
+
+        tunnel.write(concat(NETWORK_MAC, PROGRAM_MAC, new byte[] {(byte) 0x86, (byte) 0xDD},
+                Tunnels.neighbourAdvertisement(slice(datagram, 24, 40), slice(datagram, 8, 24), PROGRAM_MAC)));
+        assertArrayEquals(concat(PROGRAM_MAC, NETWORK_MAC, new byte[] {(byte) 0x86, (byte) 0xDD}, datagram), tunnel.read(1500));
     }
 
     @Test
     void tapWithPiPutsTheFramesEthertypeInTheHeader() throws ErrnoException {
         Tunnel tunnel = Tunnels.attached(system, TAP_PI);
+        tunnel.addProgramNeighbour(Tunnels.inet("16.17.18.19"), org.tuntap.codec.ethernet.MacAddress.of(0x020000000002L));
         tunnel.addToReadBuffer(ipv4(28));
-        assertArrayEquals(concat(pi(0, 0x0800), BROADCAST, NETWORK_MAC, new byte[] {0x08, 0x00}, ipv4(28)),
+        assertArrayEquals(concat(pi(0, 0x0800), PROGRAM_MAC, NETWORK_MAC, new byte[] {0x08, 0x00}, ipv4(28)),
                 tunnel.read(1500));
 
         byte[] arp = concat(BROADCAST, new byte[] {2, 0, 0, 0, 0, 1}, new byte[] {0x08, 0x06}, new byte[28]);
@@ -186,9 +235,10 @@ class TunnelReadTest {
     @Test
     void tapTruncationCutsTheFrame() throws ErrnoException {
         Tunnel tunnel = Tunnels.attached(system, TAP_PI);
+        tunnel.addProgramNeighbour(Tunnels.inet("16.17.18.19"), org.tuntap.codec.ethernet.MacAddress.of(0x020000000002L));
         tunnel.addToReadBuffer(ipv4(100));
         byte[] read = tunnel.read(24);
-        assertArrayEquals(concat(pi(TunIoctl.TUN_PKT_STRIP, 0x0800), BROADCAST, NETWORK_MAC,
+        assertArrayEquals(concat(pi(TunIoctl.TUN_PKT_STRIP, 0x0800), PROGRAM_MAC, NETWORK_MAC,
                 new byte[] {0x08, 0x00}, slice(ipv4(100), 0, 6)), read);
     }
 

@@ -68,4 +68,36 @@ final class Tunnels {
     static byte[] slice(byte[] bytes, int from, int to) {
         return Arrays.copyOfRange(bytes, from, to);
     }
+
+    /** The bytes of hex text (spaces allowed). */
+    static byte[] hex(String text) {
+        return io.netty.buffer.ByteBufUtil.decodeHexDump(text.replace(" ", ""));
+    }
+
+    static java.net.InetAddress inet(String literal) {
+        try {
+            return java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * An IPv6 neighbour advertisement (solicited, override) of {@code target} at {@code mac},
+     * from the target to {@code destination}, built with the codec's builder.
+     */
+    static byte[] neighbourAdvertisement(byte[] target, byte[] destination, byte[] mac) {
+        io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
+        try {
+            long th = java.nio.ByteBuffer.wrap(target).getLong(0);
+            long tl = java.nio.ByteBuffer.wrap(target).getLong(8);
+            new org.tuntap.codec.ndp.NdpRepr().advertisement(th, tl, org.tuntap.codec.ethernet.MacAddress.of(mac).bits(),
+                            org.tuntap.codec.ndp.NdpMessage.FLAG_SOLICITED | org.tuntap.codec.ndp.NdpMessage.FLAG_OVERRIDE)
+                    .addresses(th, tl, java.nio.ByteBuffer.wrap(destination).getLong(0), java.nio.ByteBuffer.wrap(destination).getLong(8))
+                    .emitPacket(out);
+            return io.netty.buffer.ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
+    }
 }

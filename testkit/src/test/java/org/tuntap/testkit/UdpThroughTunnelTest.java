@@ -97,7 +97,14 @@ class UdpThroughTunnelTest {
     void sendUdpOnATapTunnelArrivesInAnEthernetFrame() throws ErrnoException {
         int fd = Tunnels.open(system, "tap%d", TAP_PI);
         system.sendUdp("hi".getBytes(StandardCharsets.US_ASCII), new InetSocketAddress(address("198.51.100.7"), 12345));
-        assertArrayEquals(concat(pi(0x0800), ETHERNET_IPV4, HI_TO_198_51_100_7), system.read(fd, 1500));
+        // The network first asks who has 198.51.100.7 (from the datagram's source, 192.0.2.1) ...
+        assertArrayEquals(concat(pi(0x0806), hex("ff ff ff ff ff ff 00 00 5e 00 53 01 08 06 0001 0800 06 04 0001"
+                + "00 00 5e 00 53 01 c0 00 02 01 00 00 00 00 00 00 c6 33 64 07")), system.read(fd, 1500));
+        // ... and once the program answers, sends the datagram to the MAC it gave.
+        system.write(fd, concat(pi(0x0806), hex("00 00 5e 00 53 01 02 00 00 00 00 02 08 06 0001 0800 06 04 0002"
+                + "02 00 00 00 00 02 c6 33 64 07 00 00 5e 00 53 01 c0 00 02 01")));
+        assertArrayEquals(concat(pi(0x0800), hex("02 00 00 00 00 02 00 00 5e 00 53 01 08 00"), HI_TO_198_51_100_7),
+                system.read(fd, 1500));
     }
 
     @Test

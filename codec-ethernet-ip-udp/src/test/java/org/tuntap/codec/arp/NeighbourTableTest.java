@@ -12,6 +12,7 @@ import org.tuntap.codec.TestPackets;
 import org.tuntap.codec.ethernet.EthernetCodec;
 import org.tuntap.codec.ethernet.EthernetHeader;
 import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.ipv4.Ipv4Addresses;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv4.Ipv4Repr;
 import org.tuntap.codec.udp.UdpCodec;
@@ -53,6 +54,15 @@ class NeighbourTableTest {
         return out;
     }
 
+    /** An ARP reply from {@code source} at {@code sourceMac} to us: how a neighbour is learned. */
+    private static ByteBuf arpReply(String source, long sourceMac) {
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.heapBuffer();
+        EthernetHeader.write(out, APP_MAC, MacAddress.of(sourceMac), EtherType.ARP);
+        ArpPacket.write(out, ArpPacket.REPLY, sourceMac, Ipv4Addresses.toInt(address(source)), APP_MAC.bits(),
+                Ipv4Addresses.toInt(APP));
+        return out;
+    }
+
     private static EmbeddedChannel pipeline(ArpHandler arp) {
         return new EmbeddedChannel(new EthernetCodec(), arp, new Ipv4Codec(), new UdpCodec(new InetSocketAddress(APP, 7)));
     }
@@ -75,6 +85,7 @@ class NeighbourTableTest {
         assertEquals(1, arp.dropCounters().get(DropReason.OTHER_HOST));
         assertNull(arp.neighbour(address("192.0.2.1")), "nothing learned from a frame that was not ours");
         assertTrue(channel.writeInbound(frame("192.0.2.1", 0x020000000001L, APP_MAC.bits())), "ours");
+        assertNull(arp.neighbour(address("192.0.2.1")), "nor from an IP frame that was: only ARP teaches");
         assertTrue(channel.writeInbound(frame("192.0.2.1", 0x020000000001L, MacAddress.BROADCAST.bits())), "broadcast");
         drain(channel);
         arp.setPromiscuous(true);
@@ -90,7 +101,7 @@ class NeighbourTableTest {
                 .addNeighbour(address("192.0.2.100"), MacAddress.parse("02:00:00:00:01:00"));
         EmbeddedChannel channel = pipeline(arp);
         for (int i = 1; i <= 5; i++) {
-            channel.writeInbound(frame("192.0.2." + (10 + i), 0x020000000000L + i, APP_MAC.bits()));
+            channel.writeInbound(arpReply("192.0.2." + (10 + i), 0x020000000000L + i));
         }
         drain(channel);
         assertEquals(3, arp.neighbours().size(), "two learned and the static one: " + arp.neighbours());
@@ -104,7 +115,7 @@ class NeighbourTableTest {
         ArpHandler arp = new ArpHandler(APP_MAC, List.of(APP)).setNeighbourSweepInterval(30, TimeUnit.SECONDS)
                 .addNeighbour(address("192.0.2.100"), MacAddress.parse("02:00:00:00:01:00"));
         EmbeddedChannel channel = pipeline(arp);
-        channel.writeInbound(frame("192.0.2.1", 0x020000000001L, APP_MAC.bits()));
+        channel.writeInbound(arpReply("192.0.2.1", 0x020000000001L));
         drain(channel);
         InetSocketAddress peer = new InetSocketAddress("192.0.2.1", 1000);
 

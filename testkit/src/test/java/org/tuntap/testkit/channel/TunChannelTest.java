@@ -545,14 +545,18 @@ class TunChannelTest {
     }
 
     @Test
-    void tapModeDeliversEthernetFramedPackets() {
+    void tapModeDeliversEthernetFramedPackets() throws Exception {
         Recorder recorder = new Recorder();
         try (TunnelHarness harness = TunnelHarness.builder().mode(TunMode.TAP).handlers(recorder).build()) {
             byte[] datagram = Packets.ipv4Like(28, 0);
+            // The network knows the program's MAC (else it would ARP for it first).
+            harness.tunnel().addProgramNeighbour(java.net.InetAddress.getByAddress(java.util.Arrays.copyOfRange(datagram, 16, 20)),
+                    org.tuntap.codec.ethernet.MacAddress.of(0x020000000002L));
             harness.writeToTunnel(datagram);
             byte[] frame = recorder.packets.get(0);
             assertEquals(14 + 28, frame.length);
-            assertEquals((byte) 0xff, frame[0], "broadcast destination");
+            assertEquals(0x02, frame[0], "to the program's MAC");
+            assertEquals(0x02, frame[5]);
             assertEquals(0x08, frame[12]);
             assertEquals(0x00, frame[13]);
         }
