@@ -7,6 +7,8 @@ import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.arp.ArpHandler;
 import org.tuntap.codec.ethernet.EthernetCodec;
 import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.fragment.Ipv4ReassemblyHandler;
+import org.tuntap.codec.fragment.Ipv6ReassemblyHandler;
 import org.tuntap.codec.icmp.IcmpEchoResponder;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv6.Ipv6Codec;
@@ -18,6 +20,7 @@ import org.tuntap.transport.pcap.TunPcapHandler;
 
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +29,16 @@ import java.util.StringJoiner;
 /**
  * The echo's pipeline, the part a user copies:
  * <pre>
- * TUN: TunChannel → [pcap] → [PI] → IPv6 → IPv4 → UDP → ICMP echo → echo → errors
- * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP/NDP → IPv6 → IPv4 → UDP → ICMP echo → echo → errors
+ * TUN: TunChannel → [pcap] → [PI] → IPv6 → reassembly → IPv4 → reassembly → UDP → ICMP echo → echo → errors
+ * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP/NDP → IPv6 → reassembly → IPv4 → reassembly → UDP → ICMP echo → echo → errors
  * </pre>
  * The PI layer is there only when the channel carries packet information. On TUN the echo speaks
  * both IP families and answers {@code ping} and {@code ping -6} for every address routed into the
  * device. On TAP it owns its echo addresses: the ARP layer answers ARP for the IPv4 ones and
  * neighbour solicitations for the IPv6 ones, so the kernel can reach it, and the echo answers
- * UDP and pings to them in both families. {@link RateLimitedErrorLog}
+ * UDP and pings to them in both families. Datagrams the kernel fragmented (larger than the
+ * device's MTU) are reassembled and echoed whole; a reassembly handler's drops count as its IP
+ * layer's. {@link RateLimitedErrorLog}
  * takes what goes wrong (replies that cannot be encoded, say) without flooding the log.
  */
 public final class EchoPipeline extends ChannelInitializer<TunChannel> {
@@ -44,7 +49,7 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     private final RateLimitedErrorLog errors;
 
     /** Each layer's drop counters by name, in pipeline order, once the channel is set up. */
-    private volatile Map<String, DropCounters> drops = Map.of();
+    private volatile Map<String, List<DropCounters>> drops = Map.of();
 
     /** The pipeline with its errors printed to {@code System.err}, at most once per interval. */
     public EchoPipeline(UdpEchoHandler echo, MacAddress mac, List<? extends InetAddress> ownAddresses, OutputStream pcap) {
@@ -74,7 +79,7 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
             pipeline.addFirst("pcap", new TunPcapHandler(pcap));
         }
         boolean tap = channel.config().getMode() == TunMode.TAP;
-        Map<String, DropCounters> counters = new LinkedHashMap<>();
+        Map<String, List<DropCounters>> counters = new LinkedHashMap<>();
         if (channel.config().isPacketInfo()) {
             PiCodec pi = tap ? PiCodec.forTap() : PiCodec.forTun();
             add(pipeline, "pi", pi, "PI", pi.dropCounters(), counters);
@@ -85,10 +90,16 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
             ArpHandler arp = new ArpHandler(mac, ownAddresses);
             add(pipeline, "arp", arp, "ARP", arp.dropCounters(), counters);
         }
-        Ipv6Codec ipv6 = new Ipv6Codec(); // below IPv4: UDP gets both families, IPv4 stays fused
+        // IPv6 below IPv4: UDP gets both families, IPv4 stays fused (the reassembly handlers are
+        // transparent to the fused path; only fragments stop at them).
+        Ipv6Codec ipv6 = new Ipv6Codec().setPassFragments(true);
         add(pipeline, "ipv6", ipv6, "IPv6", ipv6.dropCounters(), counters);
-        Ipv4Codec ipv4 = new Ipv4Codec();
+        Ipv6ReassemblyHandler ipv6Reassembly = new Ipv6ReassemblyHandler();
+        add(pipeline, "ipv6-reassembly", ipv6Reassembly, "IPv6", ipv6Reassembly.dropCounters(), counters);
+        Ipv4Codec ipv4 = new Ipv4Codec().setPassFragments(true);
         add(pipeline, "ipv4", ipv4, "IPv4", ipv4.dropCounters(), counters);
+        Ipv4ReassemblyHandler ipv4Reassembly = new Ipv4ReassemblyHandler();
+        add(pipeline, "ipv4-reassembly", ipv4Reassembly, "IPv4", ipv4Reassembly.dropCounters(), counters);
         UdpCodec udp = new UdpCodec();
         add(pipeline, "udp", udp, "UDP", udp.dropCounters(), counters);
         IcmpEchoResponder ping = tap ? new IcmpEchoResponder(ownAddresses) : IcmpEchoResponder.forAnyAddress();
@@ -99,21 +110,25 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     }
 
     private static void add(ChannelPipeline pipeline, String name, ChannelHandler handler, String layer,
-                            DropCounters counters, Map<String, DropCounters> all) {
+                            DropCounters counters, Map<String, List<DropCounters>> all) {
         pipeline.addLast(name, handler);
-        all.put(layer, counters);
+        all.computeIfAbsent(layer, l -> new ArrayList<>()).add(counters);
+    }
+
+    private static long total(List<DropCounters> counters) {
+        return counters.stream().mapToLong(DropCounters::total).sum();
     }
 
     /** Packets a layer dropped (malformed, fragments, ...), by layer name ("IPv4"); 0 if absent. */
     public long drops(String layer) {
-        DropCounters counters = drops.get(layer);
-        return counters == null ? 0 : counters.total();
+        List<DropCounters> counters = drops.get(layer);
+        return counters == null ? 0 : total(counters);
     }
 
     /** "dropped by IPv4 0, UDP 0": every layer of this pipeline, lowest first. Any thread. */
     public String describeDrops() {
         StringJoiner text = new StringJoiner(", ", "dropped by ", "");
-        drops.forEach((layer, counters) -> text.add(layer + " " + counters.total()));
+        drops.forEach((layer, counters) -> text.add(layer + " " + total(counters)));
         return text.toString();
     }
 }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -111,6 +112,41 @@ class EchoPipelineTest {
         byte[] pong = harness.readFromTunnel();
         assertEquals(org.tuntap.codec.icmp.Icmpv6Types.ECHO_REPLY, pong[14 + 40] & 0xFF, "ping -6 answered");
         assertEquals("dropped by Ethernet 0, ARP 0, IPv6 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
+        assertFalse(harness.finish());
+    }
+
+    /** What the kernel sends for a datagram larger than the device's MTU: fragments, reassembled and echoed whole. */
+    @Test
+    void aDatagramTheKernelFragmentedIsEchoedWhole() {
+        EchoPipeline pipeline = new EchoPipeline(new UdpEchoHandler(), MacAddress.randomLocal(),
+                List.of((Inet4Address) ECHO.getAddress()), null, errors);
+        TunnelHarness harness = TunnelHarness.builder().handlers(pipeline).build();
+        byte[] data = new byte[3000];
+        new java.util.Random(791).nextBytes(data);
+        int host = 0xC6336401; // 198.51.100.1
+        int echo = 0xC6336402; // 198.51.100.2
+        io.netty.buffer.ByteBuf whole = io.netty.buffer.Unpooled.buffer(28 + data.length);
+        whole.writerIndex(28).writeBytes(data);
+        org.tuntap.codec.udp.UdpHeader.set(whole, 20, host, echo, 5555, 7, whole, 28, data.length, true);
+        new org.tuntap.codec.ipv4.Ipv4Repr().source(host).destination(echo).protocol(17).identification(0x1234)
+                .emit(whole, 0, 8 + data.length, true);
+        int ipPayload = 8 + data.length; // 3008 bytes, cut at 1480 as the kernel does at MTU 1500
+        for (int offset = 0; offset < ipPayload; offset += 1480) {
+            int length = Math.min(1480, ipPayload - offset);
+            io.netty.buffer.ByteBuf fragment = io.netty.buffer.Unpooled.buffer(20 + length);
+            fragment.writeBytes(whole, 0, 20).writeBytes(whole, 20 + offset, length);
+            org.tuntap.codec.ipv4.Ipv4Header.setTotalLength(fragment, 0, 20 + length);
+            org.tuntap.codec.ipv4.Ipv4Header.setFragment(fragment, 0, offset + length < ipPayload, offset / 8);
+            org.tuntap.codec.ipv4.Ipv4Header.updateChecksum(fragment, 0);
+            harness.writeToTunnel(io.netty.buffer.ByteBufUtil.getBytes(fragment));
+            fragment.release();
+        }
+        whole.release();
+        byte[] reply = harness.readFromTunnel();
+        assertEquals(28 + data.length, reply.length, "one packet: the kernel takes it whole");
+        assertEquals(0, (reply[6] & 0x3F) | reply[7], "not a fragment");
+        assertArrayEquals(data, java.util.Arrays.copyOfRange(reply, 28, reply.length));
+        assertEquals("dropped by IPv6 0, IPv4 0, UDP 0, ICMP 0", pipeline.describeDrops());
         assertFalse(harness.finish());
     }
 

@@ -44,7 +44,7 @@ public final class FragmentReassembler implements AutoCloseable {
     private final ReassemblyLimits limits;
     private final LongSupplier nanoClock;
     private final long timeoutNanos;
-    private final DropCounters counters = new DropCounters();
+    private final DropCounters counters;
     /** In creation order, which is deadline order (one timeout for all). */
     private final Map<FragmentKey, Datagram> datagrams = new LinkedHashMap<>();
     private long bytesHeld;
@@ -87,6 +87,13 @@ public final class FragmentReassembler implements AutoCloseable {
      *     loop's clock, or a test's
      */
     public FragmentReassembler(ByteBufAllocator alloc, ReassemblyLimits limits, LongSupplier nanoClock) {
+        this(alloc, limits, nanoClock, new DropCounters());
+    }
+
+    /** As above, counting drops into {@code counters} (a handler's, which outlive this reassembler). */
+    public FragmentReassembler(ByteBufAllocator alloc, ReassemblyLimits limits, LongSupplier nanoClock,
+                               DropCounters counters) {
+        this.counters = counters;
         this.alloc = alloc;
         this.limits = limits;
         this.nanoClock = nanoClock;

@@ -20,6 +20,8 @@ public abstract class ReassemblyHandler extends LayerHandler {
     private FragmentReassembler reassembler;
     private ExpiryTimer expiry;
     private boolean sendTimeExceeded;
+    /** Here rather than in the reassembler, which exists only while the handler is in a pipeline. */
+    private final DropCounters counters = new DropCounters();
 
     /** With the given limits on bytes held, time and fragments per datagram. */
     protected ReassemblyHandler(ReassemblyLimits limits) {
@@ -39,9 +41,9 @@ public abstract class ReassemblyHandler extends LayerHandler {
         return this;
     }
 
-    /** Drops by reason (see {@link FragmentReassembler}); null before the handler is added. */
+    /** Drops by reason (see {@link FragmentReassembler}), from construction on (readable from any thread). */
     public DropCounters dropCounters() {
-        return reassembler == null ? null : reassembler.dropCounters();
+        return counters;
     }
 
     /** Bytes of fragments held now. */
@@ -53,7 +55,7 @@ public abstract class ReassemblyHandler extends LayerHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
-        reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime);
+        reassembler = new FragmentReassembler(ctx.alloc(), limits, ctx.executor().ticker()::nanoTime, counters);
         expiry = new ExpiryTimer(reassembler);
         reassembler.setExpiryListener((key, firstFragment) -> {
             if (sendTimeExceeded) {
