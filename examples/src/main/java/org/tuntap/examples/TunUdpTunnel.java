@@ -16,6 +16,7 @@ import io.netty.channel.socket.DatagramPacket;
 import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelCounters;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunOffload;
 import org.tuntap.transport.linux.LinuxTun;
@@ -44,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * {@code --offload}; the datagrams are not IP packets a stranger could read.
  *
  * <p>Prints {@code ready} once the device and socket are open, runs until SIGTERM (or the device
- * goes away), then prints the packets and bytes carried each way and every drop.
+ * goes away), then prints the packets and bytes carried each way, every drop, and how often
+ * either side had to stop reading because the other could take no more.
  */
 public final class TunUdpTunnel {
     /** What the socket asks for each way (Linux doubles it for its bookkeeping). */
@@ -181,7 +183,8 @@ public final class TunUdpTunnel {
             StringBuilder line = new StringBuilder()
                     .append("tunnelled ").append(name).append(" -> peer: ").append(deviceToPeer.reads).append(" reads, ")
                     .append(deviceToPeer.bytes).append(" bytes, ").append(deviceToPeer.datagrams).append(" datagrams; peer -> ")
-                    .append(name).append(": ").append(peerToDevice.datagrams).append(" datagrams, ")
+                    .append(name).append(": ").append(peerToDevice.datagrams).append(" datagrams in ")
+                    .append(peerToDevice.readLoops).append(" read loops, ")
                     .append(peerToDevice.writes).append(" writes, ").append(peerToDevice.bytes).append(" bytes; dropped: ")
                     .append(peerToDevice.foreign).append(" from elsewhere, ").append(deviceToPeer.oversize).append(" too long");
             ChunkReassembler chunks = peerToDevice.reassembler;
@@ -189,7 +192,11 @@ public final class TunUdpTunnel {
                 line.append(", ").append(chunks.malformed()).append(" malformed, ").append(chunks.duplicates())
                         .append(" duplicate, ").append(chunks.incomplete()).append(" incomplete");
             }
-            return line.append("; errors: device ").append(deviceToPeer.errors).append(", socket ")
+            TunChannelCounters device = tun.counters();
+            return line.append("; paused: reading ").append(name).append(' ').append(deviceToPeer.pauses)
+                    .append(" times, reading the socket ").append(peerToDevice.pauses).append(" times; ")
+                    .append(name).append(" pushed back ").append(device.writePushbacks())
+                    .append(" writes; errors: device ").append(deviceToPeer.errors).append(", socket ")
                     .append(peerToDevice.errors).toString();
         }
     }
@@ -206,6 +213,8 @@ public final class TunUdpTunnel {
         long bytes;
         long datagrams;
         long oversize;
+        /** Times the device stopped being read because the socket could take no more. */
+        long pauses;
         /** Errors on the device: writes it refused, a failed read. */
         long errors;
 
@@ -235,6 +244,7 @@ public final class TunUdpTunnel {
         public void channelReadComplete(ChannelHandlerContext ctx) {
             udp.flush();
             if (!udp.isWritable()) {
+                pauses++;
                 ctx.channel().config().setAutoRead(false);
             }
         }
@@ -264,6 +274,10 @@ public final class TunUdpTunnel {
         long writes;
         long bytes;
         long foreign;
+        /** Read loops on the socket (each ends with one flush to the device). */
+        long readLoops;
+        /** Times the socket stopped being read because the device could take no more. */
+        long pauses;
         /** Errors on the socket: sends it refused. */
         long errors;
 
@@ -291,8 +305,10 @@ public final class TunUdpTunnel {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            readLoops++;
             tun.flush();
             if (!tun.isWritable()) {
+                pauses++;
                 ctx.channel().config().setAutoRead(false);
             }
         }
