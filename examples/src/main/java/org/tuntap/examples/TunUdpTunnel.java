@@ -16,6 +16,7 @@ import io.netty.channel.socket.DatagramPacket;
 import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelConfig;
 import org.tuntap.transport.TunChannelCounters;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunOffload;
@@ -51,6 +52,10 @@ import java.util.concurrent.TimeUnit;
 public final class TunUdpTunnel {
     /** What the socket asks for each way (Linux doubles it for its bookkeeping). */
     static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    /** Reads of the socket per read loop, as many as the device's ({@link TunChannelConfig#DEFAULT_READ_BUDGET}). */
+    static final int SOCKET_READ_BUDGET = TunChannelConfig.DEFAULT_READ_BUDGET;
+    /** The most a GRO read hands over: 64 KiB of datagrams. */
+    static final int GRO_READ_BYTES = 65536;
 
     private TunUdpTunnel() {
     }
@@ -121,11 +126,9 @@ public final class TunUdpTunnel {
                 .handler(peerToDevice);
         if (options.offload) {
             // GRO hands over up to 64 KiB of datagrams per read; Netty splits them again.
-            udpBootstrap.option(EpollChannelOption.UDP_GRO, true)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536));
-        } else {
-            udpBootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(options.datagramBytes()));
+            udpBootstrap.option(EpollChannelOption.UDP_GRO, true);
         }
+        udpBootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, socketReadAllocator(options));
         Channel udp;
         try {
             udp = udpBootstrap.bind(options.listen).sync().channel();
@@ -141,6 +144,23 @@ public final class TunUdpTunnel {
         tun.config().setAutoRead(true);
         udp.config().setAutoRead(true);
         return new Endpoint(tun, udp, deviceToPeer, peerToDevice, options);
+    }
+
+    /**
+     * The socket's receive allocator: buffers for one read (a datagram, or with GRO up to 64 KiB
+     * of them) and a budget of {@link #SOCKET_READ_BUDGET} reads per read loop, as the device has.
+     * The budget must be set here: an allocator given as an option keeps its own (1 message),
+     * not the channel's default, and a loop of one datagram costs a trip round the event loop
+     * (and a device write) per datagram. Netty counts every datagram a GRO read splits into.
+     */
+    static FixedRecvByteBufAllocator socketReadAllocator(TunnelOptions options) {
+        if (!options.offload) {
+            return (FixedRecvByteBufAllocator) new FixedRecvByteBufAllocator(options.datagramBytes())
+                    .maxMessagesPerRead(SOCKET_READ_BUDGET);
+        }
+        int datagramsPerRead = (GRO_READ_BYTES + options.datagramBytes() - 1) / options.datagramBytes();
+        return (FixedRecvByteBufAllocator) new FixedRecvByteBufAllocator(GRO_READ_BYTES)
+                .maxMessagesPerRead(SOCKET_READ_BUDGET * datagramsPerRead);
     }
 
     /** The two channels and their counters. */
