@@ -520,6 +520,68 @@ public final class Tunnel implements MemoryFile {
         return packets;
     }
 
+    /**
+     * Takes every written packet out, oldest first, as the network beyond the device receives
+     * them: without the PI header, and with {@code IFF_VNET_HDR} without the virtio-net header,
+     * a super-packet segmented and a partial checksum completed as the kernel does
+     * ({@link KernelSegmentation}), so one written packet may be several here. IP packets on a
+     * TUN device, Ethernet frames on a TAP device. Wakes the readiness listener if any.
+     *
+     * @throws IllegalArgumentException for a written packet the kernel would drop, saying why
+     */
+    public List<byte[]> takeAllDelivered() {
+        int mode = tunnelMode();
+        int vnetSize = vnetHeaderSize();
+        List<byte[]> delivered = new ArrayList<>();
+        for (byte[] packet : takeAllWritten()) {
+            delivered.addAll(delivered(packet, mode, vnetSize));
+        }
+        return delivered;
+    }
+
+    /** What the network receives for one written packet (see {@link #takeAllDelivered()}). */
+    private static List<byte[]> delivered(byte[] packet, int mode, int vnetSize) {
+        int offset = hasPacketInformation(mode) ? TunIoctl.PI_HEADER_LENGTH : 0;
+        if (!hasVnetHeader(mode)) {
+            return List.of(Arrays.copyOfRange(packet, offset, packet.length));
+        }
+        byte[] header = Arrays.copyOfRange(packet, offset, offset + VirtioNetHeader.LENGTH);
+        byte[] body = Arrays.copyOfRange(packet, offset + vnetSize, packet.length);
+        return KernelSegmentation.segment(header, body, isTap(mode));
+    }
+
+    /**
+     * Replaces every written super-packet (a GSO type or NEEDS_CSUM in its virtio-net header) in
+     * the write buffer by the packets the network receives for it, each behind the empty header
+     * (and its PI header), as the kernel's receive path segments one for a socket: what lets
+     * {@link UdpReceiver} read datagrams a USO super-packet carried.
+     */
+    void segmentWrittenSuperPackets() {
+        synchronized (lock) {
+            if (!hasVnetHeader(tunnelMode)) {
+                return;
+            }
+            int pi = hasPacketInformation(tunnelMode) ? TunIoctl.PI_HEADER_LENGTH : 0;
+            ArrayDeque<byte[]> replaced = new ArrayDeque<>(writeBuffer.size());
+            for (byte[] packet : writeBuffer) {
+                boolean plain = packet.length < pi + VirtioNetHeader.LENGTH
+                        || packet[pi] == 0 && packet[pi + 1] == 0; // flags and gso_type
+                if (plain) {
+                    replaced.add(packet);
+                    continue;
+                }
+                for (byte[] segment : delivered(packet, tunnelMode, vnetHeaderSize)) {
+                    byte[] framed = new byte[pi + vnetHeaderSize + segment.length];
+                    System.arraycopy(packet, 0, framed, 0, pi);
+                    System.arraycopy(segment, 0, framed, pi + vnetHeaderSize, segment.length);
+                    replaced.add(framed);
+                }
+            }
+            writeBuffer.clear();
+            writeBuffer.addAll(replaced);
+        }
+    }
+
     // ---- the program's side: the file operations ----
 
     /**

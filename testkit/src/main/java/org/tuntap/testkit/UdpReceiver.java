@@ -27,7 +27,10 @@ import java.util.Objects;
  * on a TAP device (the destination MAC is not checked: the in-memory device has none), then IPv4
  * and UDP with both checksums verified (a zero UDP checksum means none). Other packets, such as
  * ARP, IPv6, other ports, or datagrams a real stack would drop for a bad checksum or length,
- * stay in the write buffer. Parsing is the codec module's ({@link UdpPackets}).
+ * stay in the write buffer. Parsing is the codec module's ({@link UdpPackets}). On a tunnel with
+ * {@code IFF_VNET_HDR}, written super-packets are first replaced in the write buffer by the
+ * packets the kernel makes of them ({@link KernelSegmentation}), as the kernel segments a USO
+ * super-packet for a socket, so each datagram it carries is received on its own.
  */
 public final class UdpReceiver {
 
@@ -78,6 +81,7 @@ public final class UdpReceiver {
 
     /** The number of datagrams to this address waiting in the tunnel's write buffer. */
     public int available() {
+        tunnel.segmentWrittenSuperPackets();
         int count = 0;
         int mode = tunnel.tunnelMode();
         for (byte[] packet : tunnel.writtenPackets()) {
@@ -90,6 +94,7 @@ public final class UdpReceiver {
     }
 
     private Datagram poll(int maxBytes) {
+        tunnel.segmentWrittenSuperPackets(); // a USO super-packet reaches a socket as its datagrams
         int mode = tunnel.tunnelMode();
         // Parse outside the tunnel's lock; if another thread takes the packet first, look again.
         while (true) {

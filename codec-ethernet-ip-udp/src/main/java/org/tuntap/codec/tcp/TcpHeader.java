@@ -89,6 +89,11 @@ public final class TcpHeader {
         return (buf.getUnsignedByte(index + DATA_OFFSET) >>> 4) << 2;
     }
 
+    /** The byte holding the data offset and the reserved bits (which a super-packet's segments share). */
+    public static int dataOffsetByte(ByteBuf buf, int index) {
+        return buf.getUnsignedByte(index + DATA_OFFSET);
+    }
+
     /** The eight flag bits ({@link #FIN} ... {@link #CWR}). */
     public static int flags(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + FLAGS);

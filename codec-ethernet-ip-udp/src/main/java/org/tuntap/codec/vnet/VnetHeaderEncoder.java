@@ -6,15 +6,15 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.EncoderException;
-import io.netty.util.ReferenceCountUtil;
 import org.tuntap.codec.buffer.Headroom;
 
 /**
  * Outbound, on a {@code TunChannel} with the transport's {@code VNET_HDR} option on: puts the
  * empty {@link VirtioNetHeader} (no GSO, checksums complete) in front of every written
- * {@link ByteBuf}, so the layers above write ordinary IP packets. The header goes into the
- * packet's {@link Headroom} when the encoders above left one, else into a small buffer in front
- * of it; the packet itself is not copied. Other messages pass through.
+ * {@link ByteBuf}, so the layers above write ordinary IP packets. The header goes where
+ * {@link EmptyVnetHeader#prepend} puts it: into the packet's {@link Headroom} when the encoders
+ * above left one, else a small packet is copied behind it and a large one gets it in a buffer of
+ * its own in front. Other messages pass through.
  *
  * <p>For writing super-packets, use a coalescing handler instead of this one (it writes the
  * header itself); the two do not go in one pipeline. Stateless: one instance may serve many
@@ -33,17 +33,13 @@ public final class VnetHeaderEncoder extends ChannelOutboundHandlerAdapter {
             ctx.write(msg, promise);
             return;
         }
-        ByteBuf framed = null;
+        ByteBuf framed;
         try {
-            framed = Headroom.prepend(ctx.alloc(), packet, VirtioNetHeader.LENGTH);
-            Headroom.headerBuffer(framed).setZero(framed.readerIndex(), VirtioNetHeader.LENGTH);
+            framed = EmptyVnetHeader.prepend(ctx.alloc(), packet); // takes over the packet
         } catch (Throwable t) {
-            ReferenceCountUtil.safeRelease(framed);
-            ReferenceCountUtil.safeRelease(packet);
             promise.tryFailure(new EncoderException(t));
             return;
         }
-        packet.release(); // prepend kept what it needs
         ctx.write(framed, promise);
     }
 }

@@ -1,0 +1,197 @@
+package org.tuntap.codec.vnet;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.ReferenceCountUtil;
+
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Coalescing on the way out (GRO, as wireguard-go's tables do it) for a channel with the
+ * transport's {@code VNET_HDR} option: the IP packets written between two flushes are held, and
+ * at the flush the TCP segments and UDP datagrams of one flow become one super-packet of up to
+ * 64 KiB with a virtio-net header, which the kernel takes in one write and segments again into
+ * exactly the packets that were written (see {@link CoalescedGroup} for the rules,
+ * {@link SuperPacket} for the header). Everything else goes out as it is, behind the empty
+ * header, in the order written; a flow's packets never pass each other.
+ *
+ * <p>Put it right after the channel, below the IP codecs: the fused path writes its finished
+ * packets into it. (Leave packet information off: {@code PiCodec} takes the protocol from the
+ * packet's first byte, which would be this header's.) Only the offloads
+ * the kernel accepted may be used: give it the channel's applied offloads once bound
+ * ({@code GsoOffload.fromNames(tun.config().getAppliedOffloads())}); with none it only
+ * prepends the empty header, holding nothing. TSO4/TSO6 merge TCP, USO4/USO6 UDP.
+ *
+ * <p>A merged packet's write promise completes when its super-packet's write does. Nothing is
+ * held across a flush; a close fails and releases what is held, and a handler removed passes it
+ * on unmerged.
+ */
+public final class CoalescingHandler extends ChannelDuplexHandler {
+
+    private volatile EnumSet<GsoOffload> offloads;
+    private List<HeldPacket> held = new ArrayList<>();
+    private boolean flushing;
+
+    /** A handler that may use {@code offloads}, the segmentation offloads the kernel accepted. */
+    public CoalescingHandler(Set<GsoOffload> offloads) {
+        setOffloads(offloads);
+    }
+
+    /** Changes the offloads it may use, say once the channel is bound; applies from the next flush. */
+    public CoalescingHandler setOffloads(Set<GsoOffload> offloads) {
+        EnumSet<GsoOffload> copy = EnumSet.noneOf(GsoOffload.class);
+        copy.addAll(offloads);
+        this.offloads = copy;
+        return this;
+    }
+
+    /** The offloads it may use. */
+    public Set<GsoOffload> offloads() {
+        return EnumSet.copyOf(offloads);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (offloads.isEmpty() && held.isEmpty()) {
+            writeAsItIs(ctx, msg, promise); // nothing to merge with: no reason to hold it
+            return;
+        }
+        held.add(new HeldPacket(msg, promise));
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (!flushing) {
+            flushing = true;
+            try {
+                // A write's listener may write and flush again meanwhile: those go out after this batch.
+                while (!held.isEmpty()) {
+                    List<HeldPacket> batch = held;
+                    held = new ArrayList<>();
+                    writeOut(ctx, batch);
+                }
+            } finally {
+                flushing = false;
+            }
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        failHeld(new ClosedChannelException());
+        ctx.close(promise);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        failHeld(new ClosedChannelException());
+        ctx.fireChannelInactive();
+    }
+
+    /** Passes what it holds on unmerged (it was written, not yet flushed: the next flush sends it). */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        List<HeldPacket> batch = held;
+        held = new ArrayList<>();
+        for (HeldPacket packet : batch) {
+            writeAsItIs(ctx, packet.message, packet.promise);
+        }
+    }
+
+    private void writeOut(ChannelHandlerContext ctx, List<HeldPacket> batch) {
+        List<CoalescedGroup> groups;
+        try {
+            groups = group(batch, offloads);
+        } catch (RuntimeException bug) {
+            // Reading headers is bounds-checked and should never throw; if it does, merge nothing.
+            groups = new ArrayList<>(batch.size());
+            for (HeldPacket packet : batch) {
+                groups.add(new CoalescedGroup(packet));
+            }
+        }
+        for (CoalescedGroup group : groups) {
+            if (group.members().size() == 1) {
+                HeldPacket only = group.first();
+                writeAsItIs(ctx, only.message, only.promise);
+            } else {
+                writeSuperPacket(ctx, group);
+            }
+        }
+    }
+
+    /**
+     * The batch as groups, in the order of each group's first packet: a packet joins the latest
+     * group of its flow when the rules allow, else starts its flow's next group (so a packet that
+     * cannot be merged still ends its flow's group, and no packet passes another of its flow).
+     */
+    private static List<CoalescedGroup> group(List<HeldPacket> batch, Set<GsoOffload> allowed) {
+        List<CoalescedGroup> groups = new ArrayList<>(batch.size());
+        Map<FlowKey, CoalescedGroup> open = new HashMap<>();
+        for (HeldPacket packet : batch) {
+            packet.readHeaders(allowed);
+            CoalescedGroup group = packet.flow == null ? null : open.get(packet.flow);
+            if (group != null && group.tryAppend(packet)) {
+                continue;
+            }
+            group = new CoalescedGroup(packet);
+            groups.add(group);
+            if (packet.flow != null) {
+                open.put(packet.flow, group);
+            }
+        }
+        return groups;
+    }
+
+    private static void writeSuperPacket(ChannelHandlerContext ctx, CoalescedGroup group) {
+        MergedWritePromises promises = new MergedWritePromises(group.members());
+        ByteBuf superPacket;
+        try {
+            superPacket = SuperPacket.build(ctx.alloc(), group);
+        } catch (Throwable t) {
+            promises.fail(t);
+            return;
+        } finally {
+            for (HeldPacket member : group.members()) {
+                ReferenceCountUtil.safeRelease(member.message);
+            }
+        }
+        if (promises.allVoid()) {
+            ctx.write(superPacket, ctx.voidPromise());
+        } else {
+            ctx.write(superPacket).addListener(promises);
+        }
+    }
+
+    private static void writeAsItIs(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof ByteBuf packet)) {
+            ctx.write(msg, promise);
+            return;
+        }
+        ByteBuf framed;
+        try {
+            framed = EmptyVnetHeader.prepend(ctx.alloc(), packet);
+        } catch (Throwable t) {
+            promise.tryFailure(t);
+            return;
+        }
+        ctx.write(framed, promise);
+    }
+
+    private void failHeld(Throwable cause) {
+        List<HeldPacket> batch = held;
+        held = new ArrayList<>();
+        for (HeldPacket packet : batch) {
+            ReferenceCountUtil.safeRelease(packet.message);
+            packet.promise.tryFailure(cause);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package org.tuntap.testkit.nativeio;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.tuntap.codec.ipv4.Ipv4Codec;
+import org.tuntap.codec.tcp.TcpHeader;
+import org.tuntap.codec.udp.UdpCodec;
+import org.tuntap.codec.vnet.CoalescingHandler;
+import org.tuntap.codec.vnet.GsoOffload;
+import org.tuntap.testkit.support.Pipelines;
+import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelOption;
+import org.tuntap.transport.TunMode;
+import org.tuntap.transport.TunOffload;
+
+import java.io.InputStream;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.tuntap.testkit.nativeio.NativeDevices.APP;
+import static org.tuntap.testkit.nativeio.NativeDevices.KERNEL;
+
+/**
+ * The coalescing handler against the real kernel: the datagrams the UDP codec writes in one
+ * flush leave the channel as one USO super-packet, and a kernel UDP socket receives every one
+ * of them, byte for byte and in order; TCP segments written in one flush into an established
+ * kernel TCP connection leave as one TSO super-packet, and the kernel's socket reads the bytes.
+ */
+@Tag("netns")
+class CoalescingNativeTest {
+    private static final int DATAGRAMS = 40;
+    private static final InetSocketAddress FROM = new InetSocketAddress(APP, 7);
+
+    private MultiThreadIoEventLoopGroup group;
+
+    @BeforeEach
+    void epollGroup() {
+        Netns.require();
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    }
+
+    @AfterEach
+    void shutdown() throws Exception {
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void datagramsOfOneFlushLeaveAsOneWriteAndArriveByteForByteInOrder() throws Exception {
+        CoalescingHandler coalescer = new CoalescingHandler(Set.of());
+        TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
+                .option(TunChannelOption.VNET_HDR, true)
+                .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(coalescer, new Ipv4Codec(), new UdpCodec(FROM)))),
+                "gro%d");
+        try {
+            Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
+            assumeTrue(applied.contains(GsoOffload.USO4), "USO needs Linux 6.2+; applied: " + applied);
+            coalescer.setOffloads(applied);
+            NativeDevices.connect(channel);
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0))) {
+                socket.setSoTimeout(10_000);
+                socket.setReceiveBufferSize(1 << 20);
+                InetSocketAddress to = (InetSocketAddress) socket.getLocalSocketAddress();
+                long writtenBefore = channel.counters().packetsWritten();
+                channel.eventLoop().submit(() -> {
+                    for (int i = 0; i < DATAGRAMS; i++) {
+                        byte[] payload = payload(i);
+                        ByteBuf content = channel.alloc().directBuffer(payload.length).writeBytes(payload);
+                        channel.write(new DatagramPacket(content, to));
+                    }
+                    channel.flush();
+                }).sync();
+
+                for (int i = 0; i < DATAGRAMS; i++) {
+                    byte[] buffer = new byte[2000];
+                    java.net.DatagramPacket received = new java.net.DatagramPacket(buffer, buffer.length);
+                    socket.receive(received);
+                    assertArrayEquals(payload(i), Arrays.copyOf(buffer, received.getLength()), "datagram " + i);
+                    assertEquals(FROM, received.getSocketAddress());
+                }
+                long writes = channel.counters().packetsWritten() - writtenBefore;
+                assertEquals(1, writes, DATAGRAMS + " datagrams in one USO write");
+            }
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    @Test
+    void tcpSegmentsOfOneFlushLeaveAsOneWriteAndTheKernelsSocketReadsThem() throws Exception {
+        CoalescingHandler coalescer = new CoalescingHandler(Set.of());
+        KernelTcpPeer peer = new KernelTcpPeer();
+        TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
+                .option(TunChannelOption.VNET_HDR, true)
+                .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(coalescer, peer.reader()))), "gro%d");
+        try (Socket client = new Socket()) {
+            Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
+            assumeTrue(applied.contains(GsoOffload.TSO4), "applied: " + applied);
+            coalescer.setOffloads(applied);
+            NativeDevices.connect(channel);
+            client.bind(new InetSocketAddress(KERNEL, 0));
+            peer.accept(channel, client);
+
+            // Ten segments in one flush (well inside the kernel's initial receive window).
+            byte[] data = new byte[10 * 1000];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 13 + i / 1000);
+            }
+            long writtenBefore = channel.counters().packetsWritten();
+            channel.eventLoop().submit(() -> {
+                for (int i = 0; i < 10; i++) {
+                    int flags = TcpHeader.ACK | (i == 9 ? TcpHeader.PSH : 0);
+                    byte[] segment = peer.segment(flags, Arrays.copyOfRange(data, i * 1000, i * 1000 + 1000));
+                    channel.write(channel.alloc().directBuffer(segment.length).writeBytes(segment));
+                }
+                channel.flush();
+            }).sync();
+            client.setSoTimeout(10_000);
+            InputStream in = client.getInputStream();
+            assertArrayEquals(data, in.readNBytes(data.length), "what the kernel's socket read");
+            assertEquals(1, channel.counters().packetsWritten() - writtenBefore, "ten segments in one TSO write");
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    /** Datagram {@code i}: 1200 numbered bytes, the last one shorter. */
+    private static byte[] payload(int i) {
+        byte[] payload = new byte[i == DATAGRAMS - 1 ? 333 : 1200];
+        for (int j = 0; j < payload.length; j++) {
+            payload[j] = (byte) (i * 31 + j);
+        }
+        return payload;
+    }
+}
