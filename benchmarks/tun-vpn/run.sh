@@ -17,8 +17,11 @@
 #
 # usage: benchmarks/tun-vpn/run.sh [SECONDS] [ROUNDS]   (as root; build the project first:
 #        ./mvnw -B -q package -DskipTests; installs iperf3 with apt-get if it is missing).
-#        VPN_JAVA_OPTS adds JVM options to our tunnel ends.
+#        VPN_JAVA_OPTS adds JVM options to our tunnel ends; WARMUP_SECONDS (default 10 here) is
+#        the warm-up connection before each measured one: a tunnel end's JVM needs several seconds
+#        of traffic before its JIT has compiled the per-datagram path (far more on a busy machine).
 set -euo pipefail
+export WARMUP_SECONDS=${WARMUP_SECONDS:-10}
 seconds=${1:-10}
 rounds=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)

@@ -16,6 +16,8 @@ import io.netty.channel.socket.DatagramPacket;
 import org.tuntap.codec.vnet.VirtioNetHeader;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelConfig;
+import org.tuntap.transport.TunChannelCounters;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunOffload;
 import org.tuntap.transport.linux.LinuxTun;
@@ -44,11 +46,16 @@ import java.util.concurrent.TimeUnit;
  * {@code --offload}; the datagrams are not IP packets a stranger could read.
  *
  * <p>Prints {@code ready} once the device and socket are open, runs until SIGTERM (or the device
- * goes away), then prints the packets and bytes carried each way and every drop.
+ * goes away), then prints the packets and bytes carried each way, every drop, and how often
+ * either side had to stop reading because the other could take no more.
  */
 public final class TunUdpTunnel {
     /** What the socket asks for each way (Linux doubles it for its bookkeeping). */
     static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    /** Reads of the socket per read loop, as many as the device's ({@link TunChannelConfig#DEFAULT_READ_BUDGET}). */
+    static final int SOCKET_READ_BUDGET = TunChannelConfig.DEFAULT_READ_BUDGET;
+    /** The most a GRO read hands over: 64 KiB of datagrams. */
+    static final int GRO_READ_BYTES = 65536;
 
     private TunUdpTunnel() {
     }
@@ -119,11 +126,9 @@ public final class TunUdpTunnel {
                 .handler(peerToDevice);
         if (options.offload) {
             // GRO hands over up to 64 KiB of datagrams per read; Netty splits them again.
-            udpBootstrap.option(EpollChannelOption.UDP_GRO, true)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536));
-        } else {
-            udpBootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(options.datagramBytes()));
+            udpBootstrap.option(EpollChannelOption.UDP_GRO, true);
         }
+        udpBootstrap.option(ChannelOption.RCVBUF_ALLOCATOR, socketReadAllocator(options));
         Channel udp;
         try {
             udp = udpBootstrap.bind(options.listen).sync().channel();
@@ -139,6 +144,23 @@ public final class TunUdpTunnel {
         tun.config().setAutoRead(true);
         udp.config().setAutoRead(true);
         return new Endpoint(tun, udp, deviceToPeer, peerToDevice, options);
+    }
+
+    /**
+     * The socket's receive allocator: buffers for one read (a datagram, or with GRO up to 64 KiB
+     * of them) and a budget of {@link #SOCKET_READ_BUDGET} reads per read loop, as the device has.
+     * The budget must be set here: an allocator given as an option keeps its own (1 message),
+     * not the channel's default, and a loop of one datagram costs a trip round the event loop
+     * (and a device write) per datagram. Netty counts every datagram a GRO read splits into.
+     */
+    static FixedRecvByteBufAllocator socketReadAllocator(TunnelOptions options) {
+        if (!options.offload) {
+            return (FixedRecvByteBufAllocator) new FixedRecvByteBufAllocator(options.datagramBytes())
+                    .maxMessagesPerRead(SOCKET_READ_BUDGET);
+        }
+        int datagramsPerRead = (GRO_READ_BYTES + options.datagramBytes() - 1) / options.datagramBytes();
+        return (FixedRecvByteBufAllocator) new FixedRecvByteBufAllocator(GRO_READ_BYTES)
+                .maxMessagesPerRead(SOCKET_READ_BUDGET * datagramsPerRead);
     }
 
     /** The two channels and their counters. */
@@ -181,7 +203,8 @@ public final class TunUdpTunnel {
             StringBuilder line = new StringBuilder()
                     .append("tunnelled ").append(name).append(" -> peer: ").append(deviceToPeer.reads).append(" reads, ")
                     .append(deviceToPeer.bytes).append(" bytes, ").append(deviceToPeer.datagrams).append(" datagrams; peer -> ")
-                    .append(name).append(": ").append(peerToDevice.datagrams).append(" datagrams, ")
+                    .append(name).append(": ").append(peerToDevice.datagrams).append(" datagrams in ")
+                    .append(peerToDevice.readLoops).append(" read loops, ")
                     .append(peerToDevice.writes).append(" writes, ").append(peerToDevice.bytes).append(" bytes; dropped: ")
                     .append(peerToDevice.foreign).append(" from elsewhere, ").append(deviceToPeer.oversize).append(" too long");
             ChunkReassembler chunks = peerToDevice.reassembler;
@@ -189,7 +212,11 @@ public final class TunUdpTunnel {
                 line.append(", ").append(chunks.malformed()).append(" malformed, ").append(chunks.duplicates())
                         .append(" duplicate, ").append(chunks.incomplete()).append(" incomplete");
             }
-            return line.append("; errors: device ").append(deviceToPeer.errors).append(", socket ")
+            TunChannelCounters device = tun.counters();
+            return line.append("; paused: reading ").append(name).append(' ').append(deviceToPeer.pauses)
+                    .append(" times, reading the socket ").append(peerToDevice.pauses).append(" times; ")
+                    .append(name).append(" pushed back ").append(device.writePushbacks())
+                    .append(" writes; errors: device ").append(deviceToPeer.errors).append(", socket ")
                     .append(peerToDevice.errors).toString();
         }
     }
@@ -206,6 +233,8 @@ public final class TunUdpTunnel {
         long bytes;
         long datagrams;
         long oversize;
+        /** Times the device stopped being read because the socket could take no more. */
+        long pauses;
         /** Errors on the device: writes it refused, a failed read. */
         long errors;
 
@@ -235,6 +264,7 @@ public final class TunUdpTunnel {
         public void channelReadComplete(ChannelHandlerContext ctx) {
             udp.flush();
             if (!udp.isWritable()) {
+                pauses++;
                 ctx.channel().config().setAutoRead(false);
             }
         }
@@ -264,6 +294,10 @@ public final class TunUdpTunnel {
         long writes;
         long bytes;
         long foreign;
+        /** Read loops on the socket (each ends with one flush to the device). */
+        long readLoops;
+        /** Times the socket stopped being read because the device could take no more. */
+        long pauses;
         /** Errors on the socket: sends it refused. */
         long errors;
 
@@ -291,8 +325,10 @@ public final class TunUdpTunnel {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            readLoops++;
             tun.flush();
             if (!tun.isWritable()) {
+                pauses++;
                 ctx.channel().config().setAutoRead(false);
             }
         }

@@ -1,5 +1,8 @@
 package org.tuntap.examples;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import org.junit.jupiter.api.AfterEach;
@@ -19,6 +22,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -27,6 +31,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -102,6 +107,49 @@ class TunUdpTunnelNativeTest {
         assertTrue(near.peerToDevice.writes < near.peerToDevice.datagrams,
                 "the peer's super-packets were joined before the device got them: " + near.totals());
         assertEquals(0, near.peerToDevice.reassembler.malformed() + near.peerToDevice.reassembler.incomplete(), near.totals());
+    }
+
+    /**
+     * Datagrams waiting on the socket are read in one read loop, as the device's packets are, not
+     * one loop (a trip round the event loop and a device write) each: the socket's receive
+     * allocator had a budget of one datagram, which halved the plain tunnel's throughput.
+     */
+    @Test
+    void datagramsWaitingOnTheSocketAreReadInOneLoop() throws Exception {
+        int burst = 16;
+        near = TunUdpTunnel.start(LinuxTun.ioSystem(), group,
+                TunnelOptions.parse("--device", "tvpr", "--listen", "127.0.0.1:51821", "--peer", "127.0.0.1:51822"));
+        ip("link", "set", "tvpr", "up"); // a device that is down refuses writes (EIO)
+        CountDownLatch written = new CountDownLatch(burst);
+        near.tun.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                written.countDown();
+                ctx.write(msg, promise);
+            }
+        });
+        near.udp.eventLoop().submit(() -> near.udp.config().setAutoRead(false)).sync();
+        try (DatagramSocket peer = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 51822))) {
+            for (int i = 0; i < burst; i++) {
+                byte[] packet = ipv4Header(i); // the device takes IP packets only
+                peer.send(new DatagramPacket(packet, packet.length, near.udp.localAddress()));
+            }
+        }
+        near.udp.eventLoop().submit(() -> near.udp.config().setAutoRead(true)).sync();
+        written.await();
+
+        long[] counted = near.udp.eventLoop().submit(() -> new long[] {near.peerToDevice.datagrams, near.peerToDevice.readLoops}).get();
+        assertEquals(burst, counted[0], near.totals());
+        assertTrue(counted[1] < burst, "the waiting datagrams took one read loop each: " + near.totals());
+    }
+
+    /** A bare IPv4 header from 198.51.100.2 to 198.51.100.1 (protocol 253, for experiments) with ID {@code id}. */
+    private static byte[] ipv4Header(int id) {
+        ByteBuffer header = ByteBuffer.allocate(20)
+                .put((byte) 0x45).put((byte) 0).putShort((short) 20).putShort((short) id).putShort((short) 0)
+                .put((byte) 64).put((byte) 253).putShort((short) 0)
+                .put(new byte[] {(byte) 198, 51, 100, 2}).put(new byte[] {(byte) 198, 51, 100, 1});
+        return header.array();
     }
 
     private void exchangeThroughTheTunnel(boolean offload) throws Exception {
