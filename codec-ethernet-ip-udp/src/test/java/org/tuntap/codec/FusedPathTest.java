@@ -19,6 +19,8 @@ import org.tuntap.codec.checksum.ChecksumPolicy;
 import org.tuntap.codec.ethernet.EthernetCodec;
 import org.tuntap.codec.ethernet.EthernetHeader;
 import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.fragment.Ipv4ReassemblyHandler;
+import org.tuntap.codec.fragment.Ipv6ReassemblyHandler;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv4.Ipv4Packet;
 import org.tuntap.codec.ipv4.Ipv4Repr;
@@ -106,6 +108,11 @@ class FusedPathTest {
         }
 
         Side(Link link, boolean fused, ChecksumPolicy checksums, int mtu) throws Exception {
+            this(link, fused, checksums, mtu, false);
+        }
+
+        /** With {@code reassembly}, the example's IP layers: IPv6 and IPv4 passing fragments, each followed by its reassembly handler. */
+        Side(Link link, boolean fused, ChecksumPolicy checksums, int mtu, boolean reassembly) throws Exception {
             layers = new ArrayList<>();
             if (link == Link.TUN_PI) {
                 layers.add(PiCodec.forTun());
@@ -116,9 +123,19 @@ class FusedPathTest {
             if (link == Link.TAP || link == Link.TAP_PI) {
                 layers.add(new EthernetCodec());
                 layers.add(new ArpHandler(APP_MAC, List.of(APP.getAddress(), APP6)));
-                layers.add(new Ipv6Codec()); // as in the example: neighbour discovery and IPv6 take the layered path
+                if (!reassembly) {
+                    layers.add(new Ipv6Codec()); // as in the example: neighbour discovery and IPv6 take the layered path
+                }
             }
-            layers.add(new Ipv4Codec().setChecksumPolicy(checksums).setNextIdentification(4242).setMtu(mtu));
+            if (reassembly) {
+                layers.add(new Ipv6Codec().setPassFragments(true));
+                layers.add(new Ipv6ReassemblyHandler());
+            }
+            layers.add(new Ipv4Codec().setChecksumPolicy(checksums).setNextIdentification(4242).setMtu(mtu)
+                    .setPassFragments(reassembly));
+            if (reassembly) {
+                layers.add(new Ipv4ReassemblyHandler());
+            }
             layers.add(new UdpCodec(APP).setChecksumPolicy(checksums));
             List<ChannelHandler> handlers = new ArrayList<>();
             for (LayerHandler layer : layers) {
@@ -427,6 +444,23 @@ class FusedPathTest {
         assertTrue(out.get(1).startsWith("wrote ffffffffffff" + "020000000002" + "0806"), out.get(1));
         assertEquals(1, ((ArpHandler) fused.layers.get(1)).dropCounters().get(DropReason.UNRESOLVED));
         assertFalse(fused.channel.finish());
+    }
+
+    /** The example's pipeline: the reassembly handlers between the IP layers must not break the fused path. */
+    @ParameterizedTest
+    @EnumSource(Link.class)
+    void withReassemblyHandlersBetweenTheLayersTheEchoIsStillBuiltInPlace(Link link) throws Exception {
+        Side side = new Side(link, true, ChecksumPolicy.BOTH, 0, true);
+        if (link == Link.TAP || link == Link.TAP_PI) {
+            side.arp().addNeighbour((Inet4Address) PEER.getAddress(), PEER_MAC);
+        }
+        byte[] packet = onLink(link, ipPackets().get(2), EtherType.IPV4, 0);
+        ByteBuf read = TestPackets.tracked(packet);
+        side.channel.writeInbound(read);
+        ByteBuf written = side.channel.readOutbound();
+        assertSame(read, written, link + ": the echo is the buffer read, so the whole run of layers fused");
+        written.release();
+        assertFalse(side.channel.finish());
     }
 
     @Test

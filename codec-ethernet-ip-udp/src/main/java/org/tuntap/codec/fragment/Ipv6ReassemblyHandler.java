@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import org.tuntap.codec.DropReason;
+import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.ParseResult;
 import org.tuntap.codec.icmp.IcmpTimeExceeded;
 import org.tuntap.codec.ipv6.Ipv6Codec;
@@ -24,6 +25,10 @@ import org.tuntap.codec.ipv6.Ipv6Packet;
  * the loop's own clock (so a test moving the loop's ticker, e.g. {@code TunnelHarness.advanceTimeBy},
  * expires them with no sleep). Everything held is released when the handler is removed (and so
  * when the channel closes).
+ *
+ * <p>Between {@link Ipv6Codec} and an IPv4 layer it is transparent to their fused path: the IPv4
+ * packets that path carries go through it untouched (IPv6 takes the layered path, where this
+ * handler sees it).
  */
 public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
 
@@ -120,5 +125,31 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
             at += length;
         }
         return field;
+    }
+
+    // ---- fused path: transparent to IPv4 (as Ipv6Codec below it is) ----
+
+    /** Reads IP packets. */
+    @Override
+    protected Bytes fusedTakes() {
+        return Bytes.IP_PACKET;
+    }
+
+    /** Passes IPv4 packets up as they are. */
+    @Override
+    protected Bytes fusedYields() {
+        return Bytes.IP_PACKET;
+    }
+
+    /** Adds nothing. */
+    @Override
+    protected int fusedHeaderLength() {
+        return 0;
+    }
+
+    /** IPv4 goes through; IPv6 (and with it every fragment this handler holds) takes the layered path. */
+    @Override
+    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
+        return fields.end() > index && Ipv6Header.version(buf, index) == 4 ? index : -1;
     }
 }
