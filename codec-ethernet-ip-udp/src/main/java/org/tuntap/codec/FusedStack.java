@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.EncoderException;
 import io.netty.util.ReferenceCountUtil;
 import org.tuntap.codec.buffer.Headroom;
 
@@ -191,7 +190,7 @@ public final class FusedStack {
                 ReferenceCountUtil.safeRelease(payload);
             }
             packet.release();
-            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
+            LayerHandler.failEncoding(promise, t);
             return true;
         }
         if (!ownPayload) {

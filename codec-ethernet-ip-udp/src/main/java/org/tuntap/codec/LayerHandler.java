@@ -128,16 +128,32 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
      * input is released, and a failure fails the promise instead of reaching the next handler.
      */
     protected final void encodeAndWrite(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        Object encoded = encodeOrFail(ctx, msg, promise);
+        if (encoded != null) {
+            ctx.write(encoded, promise);
+        }
+    }
+
+    /**
+     * {@link #encode} with {@link #encodeAndWrite}'s rules, for a layer that does more than write
+     * the result: the input released; on failure the promise failed and null returned.
+     */
+    protected final Object encodeOrFail(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         Object encoded;
         try {
             encoded = encode(ctx, msg);
         } catch (Throwable t) {
             ReferenceCountUtil.safeRelease(msg);
-            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
-            return;
+            failEncoding(promise, t);
+            return null;
         }
         ReferenceCountUtil.release(msg);
-        ctx.write(encoded, promise);
+        return encoded;
+    }
+
+    /** Fails a write's promise with {@code cause}, as an {@link EncoderException} unless it is one. */
+    protected static void failEncoding(ChannelPromise promise, Throwable cause) {
+        promise.tryFailure(cause instanceof EncoderException ? cause : new EncoderException(cause));
     }
 
     /**

@@ -229,15 +229,10 @@ public final class Ipv4Codec extends LayerHandler {
 
     /** {@link #encode}, then the packet whole if it fits the MTU, else its fragments (or, with DF, a failure). */
     private void encodeAndFragment(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        ByteBuf packet;
-        try {
-            packet = encode(ctx, msg);
-        } catch (Throwable t) {
-            ReferenceCountUtil.safeRelease(msg);
-            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
+        ByteBuf packet = (ByteBuf) encodeOrFail(ctx, msg, promise);
+        if (packet == null) {
             return;
         }
-        ReferenceCountUtil.release(msg);
         int length = packet.readableBytes();
         if (length <= mtu) {
             ctx.write(packet, promise);
@@ -252,7 +247,7 @@ public final class Ipv4Codec extends LayerHandler {
             }
             fragments = Ipv4Fragmenter.fragment(ctx.alloc(), packet, mtu, checksums.compute());
         } catch (Throwable t) {
-            promise.tryFailure(t instanceof EncoderException ? t : new EncoderException(t));
+            failEncoding(promise, t);
             return;
         } finally {
             packet.release(); // the fragments hold what they need of it
