@@ -23,7 +23,6 @@ import org.tuntap.transport.linux.LinuxTun;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +41,8 @@ import static org.tuntap.testkit.nativeio.NativeDevices.PREFIX;
  */
 @Tag("netns")
 class DualStackEchoNativeTest {
-    private static final Inet6Address KERNEL6 = v6("2001:db8:0:2::1");
-    private static final Inet6Address APP6 = v6("2001:db8:0:2::2");
+    private static final Inet6Address KERNEL6 = NativeDevices.address6("2001:db8:0:2::1");
+    private static final Inet6Address APP6 = NativeDevices.address6("2001:db8:0:2::2");
     /** Payload sizes for an MTU of 1500 over IPv6: empty, tiny, middling, the largest (1500 - 40 - 8). */
     private static final int[] SIZES_1500 = {0, 1, 100, 1000, 1452};
 
@@ -59,14 +58,6 @@ class DualStackEchoNativeTest {
     void shutdown() throws Exception {
         if (group != null) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        }
-    }
-
-    private static Inet6Address v6(String text) {
-        try {
-            return (Inet6Address) InetAddress.getByName(text);
-        } catch (java.net.UnknownHostException e) {
-            throw new AssertionError(e);
         }
     }
 

@@ -38,8 +38,8 @@ import static org.tuntap.testkit.nativeio.NativeDevices.PREFIX;
  */
 @Tag("netns")
 class PingNativeTest {
-    private static final Inet6Address KERNEL6 = v6("2001:db8::1");
-    private static final Inet6Address APP6 = v6("2001:db8::2");
+    private static final Inet6Address KERNEL6 = NativeDevices.address6("2001:db8::1");
+    private static final Inet6Address APP6 = NativeDevices.address6("2001:db8::2");
 
     private MultiThreadIoEventLoopGroup group;
 
@@ -53,14 +53,6 @@ class PingNativeTest {
     void shutdown() throws Exception {
         if (group != null) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        }
-    }
-
-    private static Inet6Address v6(String text) {
-        try {
-            return (Inet6Address) InetAddress.getByName(text);
-        } catch (java.net.UnknownHostException e) {
-            throw new AssertionError(e);
         }
     }
 

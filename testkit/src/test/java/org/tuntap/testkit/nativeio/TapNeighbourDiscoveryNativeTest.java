@@ -50,8 +50,8 @@ import static org.tuntap.testkit.nativeio.NativeDevices.PREFIX;
  */
 @Tag("netns")
 class TapNeighbourDiscoveryNativeTest {
-    private static final Inet6Address KERNEL6 = v6("2001:db8::1");
-    private static final Inet6Address APP6 = v6("2001:db8::2");
+    private static final Inet6Address KERNEL6 = NativeDevices.address6("2001:db8::1");
+    private static final Inet6Address APP6 = NativeDevices.address6("2001:db8::2");
     private static final MacAddress APP_MAC = MacAddress.parse("02:00:5e:10:00:02");
     /** Payload sizes for an MTU of 1500 over IPv6: empty, tiny, middling, the largest (1500 - 40 - 8). */
     private static final int[] SIZES_1500 = {0, 1, 100, 1000, 1452};
@@ -68,14 +68,6 @@ class TapNeighbourDiscoveryNativeTest {
     void shutdown() throws Exception {
         if (group != null) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        }
-    }
-
-    private static Inet6Address v6(String text) {
-        try {
-            return (Inet6Address) InetAddress.getByName(text);
-        } catch (java.net.UnknownHostException e) {
-            throw new AssertionError(e);
         }
     }
 
@@ -116,7 +108,7 @@ class TapNeighbourDiscoveryNativeTest {
 
             assertTrue(APP6.isReachable(5000), "ping -6 " + APP6.getHostAddress());
             assertTrue(APP.isReachable(5000), "ping " + APP.getHostAddress() + ", the same pipeline");
-            assertFalse(v6("2001:db8::3").isReachable(300), "not the application's address: nobody advertises it");
+            assertFalse(NativeDevices.address6("2001:db8::3").isReachable(300), "not the application's address: nobody advertises it");
             assertEquals(0, arp.dropCounters().total(), "ARP/NDP: " + arp.dropCounters());
             assertEquals(0, ping.dropCounters().total(), "ICMP: " + ping.dropCounters());
         } finally {
