@@ -76,6 +76,9 @@ public final class MemoryIoSystem implements TunIoSystem {
     // Guarded by lock.
     private final Map<String, MemoryDevice> devices = new HashMap<>();
     private final Map<Integer, MemoryFile> openFiles = new LinkedHashMap<>();
+    /** The last fd {@link #file} looked up, and its file: every read and write looks one up, and boxing the fd cost an Integer each. */
+    private int lastFd = -1;
+    private MemoryFile lastFile;
     private int nextFd = FIRST_FD;
 
     /** A system with the tunnel device registered at {@link TunIoctl#DEVICE_PATH}. */
@@ -243,6 +246,10 @@ public final class MemoryIoSystem implements TunIoSystem {
         MemoryFile file;
         synchronized (lock) {
             file = openFiles.remove(fd);
+            if (fd == lastFd) {
+                lastFd = -1;
+                lastFile = null;
+            }
         }
         if (file == null) {
             throw badFd(fd, "close");
@@ -469,7 +476,15 @@ public final class MemoryIoSystem implements TunIoSystem {
     private MemoryFile file(int fd, String operation) throws ErrnoException {
         MemoryFile file;
         synchronized (lock) {
-            file = openFiles.get(fd);
+            if (fd == lastFd) {
+                file = lastFile;
+            } else {
+                file = openFiles.get(fd);
+                if (file != null) {
+                    lastFd = fd;
+                    lastFile = file;
+                }
+            }
         }
         if (file == null) {
             throw badFd(fd, operation);

@@ -24,14 +24,20 @@ import java.nio.ByteOrder;
  * from their array, direct buffers from their memory address (after one bounds check for the
  * whole region, as Netty's own unsafe buffers do); both without allocating (an NIO view would
  * allocate a ByteBuffer per call for sliced buffers). Where Netty runs without
- * {@code sun.misc.Unsafe} (its default on Java 25+), direct buffers are read through their
- * internal NIO view instead: one bounds check for the region rather than a reference-count and
- * index check per 8 bytes, which made the checksum the codecs' largest cost there. Anything else
- * goes through the ByteBuf accessors.
+ * {@code sun.misc.Unsafe} (its default on Java 25+), long regions of direct buffers are read
+ * through their internal NIO view instead: one bounds check for the region rather than a
+ * reference-count and index check per 8 bytes (see {@link #NIO_MIN_LENGTH}). Anything else goes
+ * through the ByteBuf accessors.
  */
 public final class InternetChecksum {
 
     private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    /**
+     * The shortest region read through a direct buffer's NIO view when Netty has no Unsafe: the
+     * view is created once per buffer use (a pooled buffer drops it when recycled), an allocation
+     * that only pays for itself over a long region; shorter ones take the ByteBuf accessors.
+     */
+    static final int NIO_MIN_LENGTH = 512;
     /** Big-endian whatever order the view was left in. */
     private static final VarHandle NIO_LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final long LOW32 = 0xFFFF_FFFFL;
@@ -59,9 +65,8 @@ public final class InternetChecksum {
         } else if (buf.hasMemoryAddress() && PlatformDependent.hasUnsafe()) {
             checkRegion(buf, index, length);
             regionSum = sumAddress(buf.memoryAddress() + index, length);
-        } else if (buf.hasMemoryAddress()) {
-            // The buffer's own view (reused, no allocation for Netty's pooled and adaptive
-            // buffers), positioned at the region after the buffer's own checks.
+        } else if (length >= NIO_MIN_LENGTH && buf.hasMemoryAddress()) {
+            // The buffer's own view, positioned at the region after the buffer's own checks.
             ByteBuffer region = buf.internalNioBuffer(index, length);
             regionSum = sumNio(region, region.position(), length);
         } else {

@@ -55,6 +55,9 @@ class InternetChecksumTest {
         // Long regions too.
         check(data, b -> Unpooled.directBuffer(b.length).writeBytes(b), 1400, 1600);
         check(data, b -> new AdaptiveByteBufAllocator().directBuffer(b.length).writeBytes(b), 1400, 1600);
+        // Both sides of the length where direct buffers switch to their NIO view (without Unsafe).
+        check(data, b -> PooledByteBufAllocator.DEFAULT.directBuffer(b.length).writeBytes(b),
+                InternetChecksum.NIO_MIN_LENGTH - 9, InternetChecksum.NIO_MIN_LENGTH + 9);
         check(data, b -> Unpooled.wrappedBuffer(b), 1400, 1600);
         check(data, TestPackets_split::composite, 1400, 1600);
     }
