@@ -40,6 +40,26 @@ public final class Ipv6Addresses {
         }
     }
 
+    /**
+     * Whether no host sends from this source, so a packet from it is dropped as Linux drops
+     * martians: a multicast source (RFC 4291 section 2.7) or the loopback address {@code ::1}
+     * from a device; and the unspecified address {@code ::}, except under ICMPv6, where neighbour
+     * discovery's duplicate-address probes (RFC 4861 section 7.2.2) and MLD reports (RFC 3810
+     * section 5.2.13) are sent from it. Answering such a packet would reflect it to a group or
+     * to nobody.
+     *
+     * @param upperLayerProtocol the protocol after any extension headers (58 for ICMPv6)
+     */
+    public static boolean isMartianSource(long high, long low, int upperLayerProtocol) {
+        if ((high >>> 56) == 0xFF) {
+            return true;
+        }
+        if (high == 0 && low == 1) {
+            return true;
+        }
+        return high == 0 && low == 0 && upperLayerProtocol != Ipv6Header.PROTOCOL_ICMPV6;
+    }
+
     /** The address in the JDK's text form (not compressed), for logs. */
     public static String toString(long high, long low) {
         return toInet(high, low).getHostAddress();

@@ -172,6 +172,12 @@ public final class Ipv6Codec extends LayerHandler {
                 drops.drop(ctx, problem, length + " bytes");
                 return null;
             }
+            long sourceHigh = Ipv6Header.sourceHigh(buf, start);
+            long sourceLow = Ipv6Header.sourceLow(buf, start);
+            if (Ipv6Addresses.isMartianSource(sourceHigh, sourceLow, walker.upperLayerProtocol())) {
+                drops.drop(ctx, DropReason.MARTIAN, "from " + Ipv6Addresses.toString(sourceHigh, sourceLow));
+                return null;
+            }
             int fragment = walker.fragmentHeaderOffset();
             if (fragment >= 0 && !passFragments && (Ipv6ExtensionHeader.fragmentOffset(buf, start + fragment) != 0
                     || Ipv6ExtensionHeader.moreFragments(buf, start + fragment))) {

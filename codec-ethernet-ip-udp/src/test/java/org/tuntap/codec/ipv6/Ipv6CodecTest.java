@@ -325,6 +325,28 @@ class Ipv6CodecTest {
         assertFalse(channel.finish());
     }
 
+    /** Martians as Linux drops them; the unspecified source only where neighbour discovery and MLD use it. */
+    @Test
+    void packetsFromSourcesNoHostSendsFromAreMartians() {
+        long multicastHigh = 0xff02_0000_0000_0000L;
+        assertDropped(from(multicastHigh, 1, UDP), DropReason.MARTIAN); // ff02::1, all nodes
+        assertDropped(from(0, 1, UDP), DropReason.MARTIAN); // ::1 from a device
+        assertDropped(from(0, 0, UDP), DropReason.MARTIAN); // :: under UDP: no one to answer
+        assertDropped(from(multicastHigh, 1, Ipv6Header.PROTOCOL_ICMPV6), DropReason.MARTIAN);
+        // A duplicate-address probe comes from ::, under ICMPv6: passed on for neighbour discovery.
+        Ipv6Packet probe = decoded(from(0, 0, Ipv6Header.PROTOCOL_ICMPV6));
+        assertEquals(Ipv6Header.PROTOCOL_ICMPV6, probe.upperLayerProtocol());
+        probe.release();
+        assertEquals(4, codec.dropCounters().get(DropReason.MARTIAN));
+        assertFalse(channel.finish());
+    }
+
+    private static ByteBuf from(long sourceHigh, long sourceLow, int nextHeader) {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.heapBuffer(48);
+        new Ipv6Repr().source(sourceHigh, sourceLow).destination(DST_HIGH, DST_LOW).nextHeader(nextHeader).emit(b, 0, 8);
+        return b.writerIndex(48);
+    }
+
     @Test
     void fragmentsAreDroppedUnlessPassed() {
         assertDropped(packet(FRAGMENT, concat(frag(UDP, 0, true, 5), new byte[16])), DropReason.FRAGMENT);
