@@ -56,14 +56,8 @@ public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
         FragmentKey key = FragmentKey.ipv4(packet.sourceInt(), packet.destinationInt(), packet.protocol(),
                 packet.identification());
         // The buffer goes with the packet's reference: held, or released.
-        Reassembled whole = offer(ctx, key, buf, packet.payloadIndex(), packet.payloadLength(),
+        offer(ctx, key, buf, packet.payloadIndex(), packet.payloadLength(),
                 packet.fragmentOffset() << 3, packet.moreFragments());
-        if (whole != null) {
-            Ipv4Packet rebuilt = rebuild(ctx, whole);
-            if (rebuilt != null) {
-                ctx.fireChannelRead(rebuilt);
-            }
-        }
     }
 
     /** ICMPv4 "time exceeded" for the datagram of this first fragment (see {@link IcmpTimeExceeded}). */
@@ -73,7 +67,8 @@ public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
     }
 
     /** The whole packet from the first fragment's header and the payload; null, counted, if not a valid one. */
-    private Ipv4Packet rebuild(ChannelHandlerContext ctx, Reassembled whole) {
+    @Override
+    protected Ipv4Packet rebuild(ChannelHandlerContext ctx, Reassembled whole) {
         try {
             ByteBuf first = whole.header();
             int headerLength = first.readableBytes();

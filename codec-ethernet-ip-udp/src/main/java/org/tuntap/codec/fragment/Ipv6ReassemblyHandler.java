@@ -62,14 +62,8 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
         // extension headers after it are part of it). The buffer goes with the packet's reference.
         int data = packet.fragmentHeaderIndex() + Ipv6ExtensionHeader.FRAGMENT_LENGTH;
         int end = packet.content().readerIndex() + Ipv6Header.LENGTH + packet.payloadLength();
-        Reassembled whole = offer(ctx, key, packet.content(), data, end - data,
+        offer(ctx, key, packet.content(), data, end - data,
                 packet.fragmentOffset() << 3, packet.moreFragments());
-        if (whole != null) {
-            Ipv6Packet rebuilt = rebuild(ctx, whole);
-            if (rebuilt != null) {
-                ctx.fireChannelRead(rebuilt);
-            }
-        }
     }
 
     /** ICMPv6 "time exceeded" for the datagram of this first fragment (see {@link IcmpTimeExceeded}). */
@@ -83,7 +77,8 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
      * next header that pointed at the fragment header now naming what followed it, and the new
      * payload length), then the payload. Null, counted, if the result is not a valid packet.
      */
-    private Ipv6Packet rebuild(ChannelHandlerContext ctx, Reassembled whole) {
+    @Override
+    protected Ipv6Packet rebuild(ChannelHandlerContext ctx, Reassembled whole) {
         try {
             ByteBuf first = whole.header();
             int start = first.readerIndex();

@@ -83,19 +83,29 @@ public abstract class ReassemblyHandler extends LayerHandler {
 
     /**
      * Offers one fragment (see {@link FragmentReassembler#offer}, which takes over {@code packet})
-     * and keeps the expiry timer on the next deadline.
-     *
-     * @return the whole datagram when this fragment completes it (release it), else null
+     * and keeps the expiry timer on the next deadline; when the fragment completes its datagram,
+     * fires the packet {@link #rebuild} makes of it.
      */
-    protected final Reassembled offer(ChannelHandlerContext ctx, FragmentKey key, ByteBuf packet, int dataIndex,
-                                      int dataLength, int offset, boolean moreFragments) {
+    protected final void offer(ChannelHandlerContext ctx, FragmentKey key, ByteBuf packet, int dataIndex,
+                               int dataLength, int offset, boolean moreFragments) {
         Reassembled whole = reassembler.offer(key, packet, dataIndex, dataLength, offset, moreFragments);
         expiry.schedule(ctx);
-        return whole;
+        if (whole != null) {
+            Object rebuilt = rebuild(ctx, whole);
+            if (rebuilt != null) {
+                ctx.fireChannelRead(rebuilt);
+            }
+        }
     }
+
+    /**
+     * The whole packet of a completed datagram (takes over {@code whole}); null, counted with
+     * {@link #countDrop}, if it does not make a valid packet.
+     */
+    protected abstract Object rebuild(ChannelHandlerContext ctx, Reassembled whole);
 
     /** Counts a datagram that was whole but did not make a valid packet. */
     protected final void countDrop(DropReason reason) {
-        reassembler.dropCounters().increment(reason);
+        counters.increment(reason);
     }
 }
