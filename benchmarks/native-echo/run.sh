@@ -13,6 +13,10 @@
 # permanent after the warm-up (C: a static entry; Netty: the MAC its ArpHandler answered with),
 # so no ARP falls in the measured window. There is no raw Netty echo on TAP.
 #
+# Each run also reports the echo process's CPU time per echoed packet, user and system (from
+# /proc/PID/stat over the measured window, every thread of the process): where the time goes
+# when a C loop and a JVM echo make the same two system calls per packet.
+#
 # usage: benchmarks/native-echo/run.sh [SECONDS] [WINDOW] [ROUNDS] [tun|tap]   (as root; build the
 #        project first: ./mvnw -B -q package -DskipTests). ECHO_JAVA_OPTS adds JVM options to the
 #        Netty echoes (e.g. -Dio.netty.leakDetection.level=disabled, -Xlog:gc).
@@ -74,7 +78,10 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
   echo "echo $1 did not start" >&2; cat "$log" >&2; exit 1
 }
 
-declare -A runs p99 p999
+declare -A runs p99 p999 user_us sys_us
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; } # utime stime, in clock ticks
+per_packet_us() { awk -v t="$1" -v n="$2" -v hz="$ticks" 'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }'; }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 for size in 64 1400; do
   for round in $(seq 1 "$rounds"); do
@@ -90,8 +97,15 @@ for size in 64 1400; do
         [ -n "$learned" ] || { echo "the kernel did not resolve $target through $impl's ARP" >&2; exit 1; }
         ip neigh replace "$target" lladdr "$learned" nud permanent dev "$device"
       fi
+      read -r user0 sys0 < <(cpu_ticks "$echo_pid")
       line=$("$out/loadgen" "$target" 7 "$size" "$window" "$seconds" "$impl")
-      echo "$line round=$round"
+      read -r user1 sys1 < <(cpu_ticks "$echo_pid")
+      received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<<"$line")
+      user=$(per_packet_us $((user1 - user0)) "$received")
+      sys=$(per_packet_us $((sys1 - sys0)) "$received")
+      echo "$line user_us_per_packet=$user sys_us_per_packet=$sys round=$round"
+      user_us[$impl-$size]="${user_us[$impl-$size]:-} $user"
+      sys_us[$impl-$size]="${sys_us[$impl-$size]:-} $sys"
       kill -TERM "$echo_pid"; wait "$echo_pid" || true
       runs[$impl-$size]="${runs[$impl-$size]:-} $(sed -n 's/.* pps=\([0-9]*\).*/\1/p' <<<"$line")"
       p99[$impl-$size]="${p99[$impl-$size]:-} $(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$line")"
@@ -102,6 +116,7 @@ for size in 64 1400; do
   for impl in $impls; do
     m=$(median <<<"${runs[$impl-$size]}")
     echo "MEDIAN size=$size $impl pps=$m ratio_to_c=$(awk -v n="$m" -v c="$c" 'BEGIN { printf "%.3f", (c > 0 ? n / c : 0) }')" \
-      "p99_us=$(median <<<"${p99[$impl-$size]}") p999_us=$(median <<<"${p999[$impl-$size]}")"
+      "p99_us=$(median <<<"${p99[$impl-$size]}") p999_us=$(median <<<"${p999[$impl-$size]}")" \
+      "cpu_us_per_packet: user=$(median <<<"${user_us[$impl-$size]}") sys=$(median <<<"${sys_us[$impl-$size]}")"
   done
 done
