@@ -31,6 +31,15 @@ public final class FusedStack {
     public static final int COPY_THRESHOLD = 1024;
 
     private final LayerHandler[] layers;
+    /*
+     * What each direction runs, worked out once (the layers are megamorphic calls): the layers
+     * that check a read packet, those that route a write, those that write a header (with where,
+     * counted back from the top's payload). Transparent layers are in none of them.
+     */
+    private final LayerHandler[] decoders;
+    private final LayerHandler[] routers;
+    private final LayerHandler[] encoders;
+    private final int[] encoderOffsets;
     private final ChannelHandlerContext bottomContext;
     private final ChannelHandlerContext topContext;
     private final FusedFields fields = new FusedFields();
@@ -42,11 +51,40 @@ public final class FusedStack {
         this.layers = layers;
         this.bottomContext = bottomContext;
         this.topContext = topContext;
+        int decoding = 0;
+        int encoding = 0;
         int length = 0;
         for (LayerHandler layer : layers) {
             length += layer.fusedHeaderLength();
+            if (!layer.fusedTransparent()) {
+                decoding++;
+                encoding += layer.fusedHeaderLength() > 0 ? 1 : 0;
+            }
         }
         this.headerLength = length;
+        this.decoders = new LayerHandler[decoding];
+        this.routers = new LayerHandler[Math.max(decoding - 1, 0)];
+        this.encoders = new LayerHandler[encoding];
+        this.encoderOffsets = new int[encoding];
+        int decoder = decoding; // filled from the end: the loop goes top down, decoding bottom up
+        int router = 0;
+        int encoder = 0;
+        int above = 0; // header bytes of this layer and those above it
+        for (int i = layers.length - 1; i >= 0; i--) {
+            LayerHandler layer = layers[i];
+            above += layer.fusedHeaderLength();
+            if (layer.fusedTransparent()) {
+                continue;
+            }
+            decoders[--decoder] = layer;
+            if (i < layers.length - 1) {
+                routers[router++] = layer;
+            }
+            if (layer.fusedHeaderLength() > 0) {
+                encoders[encoder] = layer;
+                encoderOffsets[encoder++] = above;
+            }
+        }
     }
 
     /**
@@ -122,14 +160,11 @@ public final class FusedStack {
         FusedFields f = fields;
         f.end(packet.writerIndex());
         int index = packet.readerIndex();
-        for (LayerHandler layer : layers) {
+        for (LayerHandler layer : decoders) {
             index = layer.fusedDecode(packet, index, f);
             if (index < 0) {
                 return false;
             }
-        }
-        for (LayerHandler layer : layers) {
-            layer.fusedAccepted(f);
         }
         delivering = packet;
         try {
@@ -148,8 +183,8 @@ public final class FusedStack {
      */
     public boolean write(ByteBuf payload, ChannelPromise promise) {
         FusedFields f = fields;
-        for (int i = layers.length - 2; i >= 0; i--) {
-            if (!layers[i].fusedRoute(f)) {
+        for (LayerHandler layer : routers) { // top down
+            if (!layer.fusedRoute(f)) {
                 return false;
             }
         }
@@ -180,10 +215,9 @@ public final class FusedStack {
             return true;
         }
         try {
-            int index = packet.readerIndex() + headerLength;
-            for (int i = layers.length - 1; i >= 0; i--) {
-                index -= layers[i].fusedHeaderLength();
-                layers[i].fusedEncode(headers, index, f);
+            int payloadIndex = packet.readerIndex() + headerLength;
+            for (int i = 0; i < encoders.length; i++) { // top down
+                encoders[i].fusedEncode(headers, payloadIndex - encoderOffsets[i], f);
             }
         } catch (Throwable t) {
             if (!ownPayload) {

@@ -225,13 +225,22 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
         return -1;
     }
 
-    /** Inbound: every layer of the stack accepted the packet; commit what the layer learns from it. */
-    protected void fusedAccepted(FusedFields fields) {
-    }
-
-    /** Outbound: bytes this layer puts in front of the layers above, or -1 if it does not fuse. */
+    /**
+     * Outbound: bytes this layer puts in front of the layers above, or -1 if it does not fuse.
+     * Fixed for as long as the layer is in a pipeline; a layer of 0 bytes writes nothing, so
+     * its {@link #fusedEncode} is not called.
+     */
     protected int fusedHeaderLength() {
         return -1;
+    }
+
+    /**
+     * Whether this layer passes every packet of the fused path on unchanged, both ways, and
+     * learns nothing from it (a reassembly handler: only fragments concern it, and they never take
+     * the fused path). Its other hooks are then never called: the stack leaves it out.
+     */
+    protected boolean fusedTransparent() {
+        return false;
     }
 
     /**

@@ -119,7 +119,7 @@ public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
 
     /** Whole packets go through untouched; the IPv4 layer sends fragments the layered way. */
     @Override
-    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        return index;
+    protected boolean fusedTransparent() {
+        return true;
     }
 }
