@@ -334,15 +334,19 @@ public final class Ipv4Codec extends LayerHandler {
      */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        int length = fields.end() - index;
-        if (length < 1 || Ipv4Header.version(buf, index) != 4
-                || Ipv4Header.check(buf, index, length, checksums.verify()) != null || Ipv4Header.isFragment(buf, index)
-                || Ipv4Addresses.isMartianSource(Ipv4Header.source(buf, index), Ipv4Header.destination(buf, index))) {
+        // Each field read once: every read of a ByteBuf checks the buffer.
+        if (Ipv4Header.check(buf, index, fields.end() - index, checksums.verify()) != null
+                || Ipv4Header.isFragment(buf, index)) {
+            return -1;
+        }
+        int source = Ipv4Header.source(buf, index);
+        int destination = Ipv4Header.destination(buf, index);
+        if (Ipv4Addresses.isMartianSource(source, destination)) {
             return -1;
         }
         fields.end(index + Ipv4Header.totalLength(buf, index)); // link-layer padding is not ours
-        fields.source(Ipv4Header.source(buf, index));
-        fields.destination(Ipv4Header.destination(buf, index));
+        fields.source(source);
+        fields.destination(destination);
         fields.protocol(Ipv4Header.protocol(buf, index));
         return index + Ipv4Header.headerLength(buf, index);
     }

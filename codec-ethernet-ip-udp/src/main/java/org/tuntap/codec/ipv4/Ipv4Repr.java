@@ -177,34 +177,28 @@ public final class Ipv4Repr {
         if (payloadLength < 0 || totalLength > Ipv4Header.MAX_TOTAL_LENGTH) {
             throw new IllegalArgumentException("IPv4 packet of " + totalLength + " bytes exceeds 65535");
         }
-        buf.setByte(index, 0x40 | (headerLength >>> 2));
-        buf.setByte(index + 1, (dscp << 2) | ecn);
-        buf.setShort(index + 2, totalLength);
-        buf.setShort(index + 4, identification);
-        buf.setShort(index + 6, dontFragment ? Ipv4Header.FLAG_DF : 0);
-        buf.setByte(index + 8, ttl);
-        buf.setByte(index + 9, protocol);
-        buf.setShort(index + 10, 0);
-        buf.setInt(index + 12, source);
+        int versionAndTos = (0x40 | (headerLength >>> 2)) << 8 | (dscp << 2) | ecn;
+        int flags = dontFragment ? Ipv4Header.FLAG_DF : 0;
+        int ttlAndProtocol = ttl << 8 | protocol;
+        int checksum = computeChecksum && options.length == 0
+                ? checksum(versionAndTos, totalLength, flags, ttlAndProtocol) : 0;
+        // RFC 791's twenty bytes as two longs and an int (big-endian, as ByteBuf writes them):
+        // three writes rather than eleven, each of which checks the buffer.
+        buf.setLong(index, (long) versionAndTos << 48 | (long) totalLength << 32
+                | (long) identification << 16 | flags);
+        buf.setLong(index + 8, (long) ttlAndProtocol << 48 | (long) checksum << 32 | (source & 0xFFFF_FFFFL));
         buf.setInt(index + 16, destination);
         if (options.length != 0) {
             buf.setBytes(index + Ipv4Header.MIN_LENGTH, options);
-        }
-        if (computeChecksum) {
-            buf.setShort(index + 10, checksum(buf, index, headerLength));
+            if (computeChecksum) {
+                Ipv4Header.updateChecksum(buf, index);
+            }
         }
     }
 
-    /** The header checksum, summed from the fields when there are no options (no reads back). */
-    private int checksum(ByteBuf buf, int index, int headerLength) {
-        if (headerLength != Ipv4Header.MIN_LENGTH) {
-            return InternetChecksum.checksum(buf, index, headerLength);
-        }
-        long sum = ((0x40 | 5) << 8 | (dscp << 2) | ecn)
-                + buf.getUnsignedShort(index + 2)
-                + identification
-                + (dontFragment ? Ipv4Header.FLAG_DF : 0)
-                + (ttl << 8 | protocol);
+    /** The checksum of a header without options, summed from its 16-bit words. */
+    private int checksum(int versionAndTos, int totalLength, int flags, int ttlAndProtocol) {
+        long sum = versionAndTos + totalLength + identification + flags + ttlAndProtocol;
         sum = InternetChecksum.addInt(sum, source);
         sum = InternetChecksum.addInt(sum, destination);
         return InternetChecksum.finish(sum);
