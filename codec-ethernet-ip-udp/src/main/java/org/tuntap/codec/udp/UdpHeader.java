@@ -122,9 +122,6 @@ public final class UdpHeader {
         if (length > 0xFFFF) {
             throw new IllegalArgumentException("UDP datagram of " + length + " bytes exceeds 65535");
         }
-        buf.setShort(index, sourcePort);
-        buf.setShort(index + 2, destinationPort);
-        buf.setShort(index + 4, length);
         int checksum = 0;
         if (computeChecksum) {
             long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length)
@@ -134,7 +131,7 @@ public final class UdpHeader {
                 checksum = 0xFFFF;
             }
         }
-        buf.setShort(index + 6, checksum);
+        write(buf, index, sourcePort, destinationPort, length, checksum);
     }
 
     /**
@@ -151,9 +148,6 @@ public final class UdpHeader {
         if (length > 0xFFFF) {
             throw new IllegalArgumentException("UDP datagram of " + length + " bytes exceeds 65535");
         }
-        buf.setShort(index, sourcePort);
-        buf.setShort(index + 2, destinationPort);
-        buf.setShort(index + 4, length);
         int checksum = 0;
         if (computeChecksum) {
             long sum = InternetChecksum.pseudoHeaderSumIpv6(sourceHigh, sourceLow, destinationHigh, destinationLow,
@@ -163,6 +157,12 @@ public final class UdpHeader {
                 checksum = 0xFFFF;
             }
         }
-        buf.setShort(index + 6, checksum);
+        write(buf, index, sourcePort, destinationPort, length, checksum);
+    }
+
+    /** The four 16-bit fields as one big-endian long: one write, which checks the buffer once. */
+    private static void write(ByteBuf buf, int index, int sourcePort, int destinationPort, int length, int checksum) {
+        buf.setLong(index, (long) (sourcePort & 0xFFFF) << 48 | (long) (destinationPort & 0xFFFF) << 32
+                | (long) length << 16 | checksum);
     }
 }
