@@ -1,12 +1,14 @@
 package org.tuntap.benchmarks;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ManualIoEventLoop;
+import io.netty.channel.PreferHeapByteBufAllocator;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -57,6 +59,13 @@ public class InMemoryEchoBenchmark {
     @Param({"codecs", "raw"})
     public String pipeline;
 
+    /**
+     * Where the channel reads packets: {@code heap} as {@code udp-echo native} does
+     * ({@code PreferHeapByteBufAllocator}), {@code direct} Netty's default {@code ioBuffer}.
+     */
+    @Param({"heap", "direct"})
+    public String buffers;
+
     private ManualIoEventLoop loop;
     private TunChannel channel;
     private Tunnel tunnel;
@@ -82,6 +91,9 @@ public class InMemoryEchoBenchmark {
         loop = new ManualIoEventLoop(Thread.currentThread(), MemoryIoHandler.newFactory());
         channel = new TunChannel(system);
         channel.config().setMaxPacketSize(2048).setReadBudget(BATCH);
+        if (buffers.equals("heap")) {
+            channel.config().setAllocator(new PreferHeapByteBufAllocator(ByteBufAllocator.DEFAULT));
+        }
         channel.pipeline().addLast(pipeline.equals("codecs")
                 ? new EchoPipeline(new UdpEchoHandler(), MacAddress.randomLocal(), List.of(echoAddress), null)
                 : new RawEcho());
