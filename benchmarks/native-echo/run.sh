@@ -19,9 +19,14 @@
 #
 # usage: benchmarks/native-echo/run.sh [SECONDS] [WINDOW] [ROUNDS] [tun|tap]   (as root; build the
 #        project first: ./mvnw -B -q package -DskipTests). ECHO_JAVA_OPTS adds JVM options to the
-#        Netty echoes (e.g. -Dio.netty.leakDetection.level=disabled, -Xlog:gc).
+#        Netty echoes (e.g. -Dio.netty.leakDetection.level=disabled, -Xlog:gc). WARMUP_SECONDS
+#        (default 15) is the load each echo gets before its measured run: the JVM's C2 compiler
+#        is still busy for several seconds after start, and a window it falls into measures the
+#        compiler (7% of a core in the window after a 2 s warm-up); each run prints the compiler threads' CPU
+#        time in its window (jit_ms), not the echo.
 set -euo pipefail
 seconds=${1:-5}
+warmup=${WARMUP_SECONDS:-15}
 window=${2:-32}
 rounds=${3:-3}
 mode=${4:-tun}
@@ -59,7 +64,7 @@ impls="c netty-raw netty"
 c_mac=02:00:00:00:00:02 # the C echo's MAC in TAP mode: whatever the kernel is told
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), kernel $(uname -r), $(date -u +%F)"
-echo "load: $window datagrams in flight for ${seconds}s per run, to $target:7 through $device ($mode)"
+echo "load: $window datagrams in flight for ${seconds}s per run after ${warmup}s of warm-up, to $target:7 through $device ($mode)"
 
 echo_pid=""
 start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
@@ -81,6 +86,13 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
 declare -A runs p99 p999 user_us sys_us
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; } # utime stime, in clock ticks
+jit_ticks() { # user + system ticks of the JVM's compiler threads (none in the C echo)
+  local total=0 task
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in C1\ Compiler*|C2\ Compiler*) total=$((total + $(awk '{ print $14 + $15 }' "$task/stat"))) ;; esac
+  done
+  echo "$total"
+}
 per_packet_us() { awk -v t="$1" -v n="$2" -v hz="$ticks" 'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }'; }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 for size in 64 1400; do
@@ -91,19 +103,21 @@ for size in 64 1400; do
         [ "$impl" = c ] && ip neigh replace "$target" lladdr "$c_mac" nud permanent dev "$device"
       fi
       start_echo "$impl"
-      "$out/loadgen" "$target" 7 "$size" "$window" 2 warmup >/dev/null # JIT and caches
+      "$out/loadgen" "$target" 7 "$size" "$window" "$warmup" warmup >/dev/null # JIT and caches
       if [ "$mode" = tap ] && [ "$impl" != c ]; then # pin what ARP learned during the warm-up
         learned=$(ip neigh show "$target" dev "$device" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p')
         [ -n "$learned" ] || { echo "the kernel did not resolve $target through $impl's ARP" >&2; exit 1; }
         ip neigh replace "$target" lladdr "$learned" nud permanent dev "$device"
       fi
       read -r user0 sys0 < <(cpu_ticks "$echo_pid")
+      jit0=$(jit_ticks "$echo_pid")
       line=$("$out/loadgen" "$target" 7 "$size" "$window" "$seconds" "$impl")
       read -r user1 sys1 < <(cpu_ticks "$echo_pid")
+      jit_ms=$(( ($(jit_ticks "$echo_pid") - jit0) * 1000 / ticks ))
       received=$(sed -n 's/.* received=\([0-9]*\).*/\1/p' <<<"$line")
       user=$(per_packet_us $((user1 - user0)) "$received")
       sys=$(per_packet_us $((sys1 - sys0)) "$received")
-      echo "$line user_us_per_packet=$user sys_us_per_packet=$sys round=$round"
+      echo "$line user_us_per_packet=$user sys_us_per_packet=$sys jit_ms=$jit_ms round=$round"
       user_us[$impl-$size]="${user_us[$impl-$size]:-} $user"
       sys_us[$impl-$size]="${sys_us[$impl-$size]:-} $sys"
       kill -TERM "$echo_pid"; wait "$echo_pid" || true
