@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import org.tuntap.codec.DropReason;
-import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.ParseResult;
 import org.tuntap.codec.icmp.IcmpTimeExceeded;
