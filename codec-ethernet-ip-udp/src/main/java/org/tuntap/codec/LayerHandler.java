@@ -236,8 +236,9 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
 
     /**
      * Whether this layer passes every packet of the fused path on unchanged, both ways, and
-     * learns nothing from it (a reassembly handler: only fragments concern it, and they never take
-     * the fused path). Its other hooks are then never called: the stack leaves it out.
+     * learns nothing from it: a reassembly handler (fragments never take the fused path), or the
+     * IPv6 layers (the IPv4 layer above them refuses IPv6 there). Its other hooks are then never
+     * called: the stack leaves it out.
      */
     protected boolean fusedTransparent() {
         return false;

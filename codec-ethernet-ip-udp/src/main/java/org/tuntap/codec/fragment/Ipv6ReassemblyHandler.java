@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import org.tuntap.codec.DropReason;
-import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.ParseResult;
 import org.tuntap.codec.icmp.IcmpTimeExceeded;
 import org.tuntap.codec.ipv6.Ipv6Codec;
@@ -142,9 +141,12 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
         return 0;
     }
 
-    /** IPv4 goes through; IPv6 (and with it every fragment this handler holds) takes the layered path. */
+    /**
+     * IPv4 goes through untouched; IPv6 (and with it every fragment this handler holds) never
+     * takes the fused path, as for {@code Ipv6Codec}.
+     */
     @Override
-    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        return fields.end() > index && Ipv6Header.version(buf, index) == 4 ? index : -1;
+    protected boolean fusedTransparent() {
+        return true;
     }
 }

@@ -10,7 +10,6 @@ import org.tuntap.codec.DropCounters;
 import org.tuntap.codec.DropPolicy;
 import org.tuntap.codec.DropReason;
 import org.tuntap.codec.EtherType;
-import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.LayerHandler;
 import org.tuntap.codec.buffer.Headroom;
 import org.tuntap.codec.ethernet.EthernetFrame;
@@ -272,9 +271,13 @@ public final class Ipv6Codec extends LayerHandler {
         return 0;
     }
 
-    /** IPv4 goes through; IPv6 takes the layered path, where this layer decodes it. */
+    /**
+     * IPv4 goes through untouched, and IPv6 never takes the fused path: the only top of a fused
+     * stack is UDP over the IPv4 layer, which refuses anything but IPv4, so IPv6 comes to this
+     * layer's layered path.
+     */
     @Override
-    protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        return fields.end() > index && Ipv6Header.version(buf, index) == 4 ? index : -1;
+    protected boolean fusedTransparent() {
+        return true;
     }
 }
