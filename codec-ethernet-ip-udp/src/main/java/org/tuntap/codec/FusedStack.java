@@ -56,7 +56,7 @@ public final class FusedStack {
         int length = 0;
         for (LayerHandler layer : layers) {
             length += layer.fusedHeaderLength();
-            if (!layer.fusedTransparent()) {
+            if (layer.fusedTransparentOver() == null) {
                 decoding++;
                 encoding += layer.fusedHeaderLength() > 0 ? 1 : 0;
             }
@@ -73,7 +73,7 @@ public final class FusedStack {
         for (int i = layers.length - 1; i >= 0; i--) {
             LayerHandler layer = layers[i];
             above += layer.fusedHeaderLength();
-            if (layer.fusedTransparent()) {
+            if (layer.fusedTransparentOver() != null) {
                 continue;
             }
             decoders[--decoder] = layer;

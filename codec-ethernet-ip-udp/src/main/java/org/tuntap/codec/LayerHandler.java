@@ -196,14 +196,17 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
         IPV4_PAYLOAD
     }
 
-    /** What this layer reads, or null for whatever the device gives. */
+    /** What this layer reads, or null for whatever the device gives; a transparent layer's bytes by default. */
     protected Bytes fusedTakes() {
-        return null;
+        return fusedTransparentOver();
     }
 
-    /** What this layer passes up, or null when it is the top of a stack (it delivers messages). */
+    /**
+     * What this layer passes up, or null when it is the top of a stack (it delivers messages); a
+     * transparent layer's bytes by default.
+     */
     protected Bytes fusedYields() {
-        return null;
+        return fusedTransparentOver();
     }
 
     /**
@@ -226,22 +229,23 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     }
 
     /**
-     * Outbound: bytes this layer puts in front of the layers above, or -1 if it does not fuse.
-     * Fixed for as long as the layer is in a pipeline; a layer of 0 bytes writes nothing, so
-     * its {@link #fusedEncode} is not called.
+     * Outbound: bytes this layer puts in front of the layers above, or -1 if it does not fuse
+     * (0 for a transparent layer). Fixed for as long as the layer is in a pipeline; a layer of 0
+     * bytes writes nothing, so its {@link #fusedEncode} is not called.
      */
     protected int fusedHeaderLength() {
-        return -1;
+        return fusedTransparentOver() != null ? 0 : -1;
     }
 
     /**
-     * Whether this layer passes every packet of the fused path on unchanged, both ways, and
-     * learns nothing from it: a reassembly handler (fragments never take the fused path), or the
-     * IPv6 layers (the IPv4 layer above them refuses IPv6 there). Its other hooks are then never
-     * called: the stack leaves it out.
+     * The bytes this layer takes and passes on unchanged on the fused path, both ways, learning
+     * nothing from them; null (the default) when it takes part. A reassembly handler is
+     * transparent (fragments never take the fused path), and so are the IPv6 layers (the IPv4
+     * layer above them refuses IPv6 there). Its other hooks are then never called: the stack
+     * leaves it out.
      */
-    protected boolean fusedTransparent() {
-        return false;
+    protected Bytes fusedTransparentOver() {
+        return null;
     }
 
     /**

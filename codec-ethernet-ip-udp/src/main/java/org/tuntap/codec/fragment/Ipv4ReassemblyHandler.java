@@ -96,29 +96,12 @@ public final class Ipv4ReassemblyHandler extends ReassemblyHandler {
         }
     }
 
-    // ---- fused path: transparent (whole packets only reach it there) ----
-
-    /** What follows an IPv4 header. */
+    /**
+     * Transparent to the fused path, over what follows an IPv4 header: whole packets go through
+     * untouched, and the IPv4 layer sends fragments the layered way.
+     */
     @Override
-    protected Bytes fusedTakes() {
+    protected Bytes fusedTransparentOver() {
         return Bytes.IPV4_PAYLOAD;
-    }
-
-    /** Passes it up as it is. */
-    @Override
-    protected Bytes fusedYields() {
-        return Bytes.IPV4_PAYLOAD;
-    }
-
-    /** Adds nothing. */
-    @Override
-    protected int fusedHeaderLength() {
-        return 0;
-    }
-
-    /** Whole packets go through untouched; the IPv4 layer sends fragments the layered way. */
-    @Override
-    protected boolean fusedTransparent() {
-        return true;
     }
 }

@@ -121,32 +121,12 @@ public final class Ipv6ReassemblyHandler extends ReassemblyHandler {
         return field;
     }
 
-    // ---- fused path: transparent to IPv4 (as Ipv6Codec below it is) ----
-
-    /** Reads IP packets. */
-    @Override
-    protected Bytes fusedTakes() {
-        return Bytes.IP_PACKET;
-    }
-
-    /** Passes IPv4 packets up as they are. */
-    @Override
-    protected Bytes fusedYields() {
-        return Bytes.IP_PACKET;
-    }
-
-    /** Adds nothing. */
-    @Override
-    protected int fusedHeaderLength() {
-        return 0;
-    }
-
     /**
-     * IPv4 goes through untouched; IPv6 (and with it every fragment this handler holds) never
-     * takes the fused path, as for {@code Ipv6Codec}.
+     * Transparent to the fused path, over IP packets: IPv4 goes through untouched; IPv6 (and with
+     * it every fragment this handler holds) never takes the fused path, as for {@code Ipv6Codec}.
      */
     @Override
-    protected boolean fusedTransparent() {
-        return true;
+    protected Bytes fusedTransparentOver() {
+        return Bytes.IP_PACKET;
     }
 }

@@ -251,33 +251,13 @@ public final class Ipv6Codec extends LayerHandler {
         return packet;
     }
 
-    // ---- fused path: transparent to IPv4 ----
-
-    /** Reads IP packets. */
-    @Override
-    protected Bytes fusedTakes() {
-        return Bytes.IP_PACKET;
-    }
-
-    /** Passes IPv4 packets up as they are. */
-    @Override
-    protected Bytes fusedYields() {
-        return Bytes.IP_PACKET;
-    }
-
-    /** Adds nothing to the IPv4 packets of the fused path. */
-    @Override
-    protected int fusedHeaderLength() {
-        return 0;
-    }
-
     /**
-     * IPv4 goes through untouched, and IPv6 never takes the fused path: the only top of a fused
-     * stack is UDP over the IPv4 layer, which refuses anything but IPv4, so IPv6 comes to this
-     * layer's layered path.
+     * Transparent to the fused path, over IP packets: IPv4 goes through untouched, and IPv6 never
+     * takes the fused path (its only top is UDP over the IPv4 layer, which refuses anything but
+     * IPv4), so IPv6 comes to this layer's layered path.
      */
     @Override
-    protected boolean fusedTransparent() {
-        return true;
+    protected Bytes fusedTransparentOver() {
+        return Bytes.IP_PACKET;
     }
 }
