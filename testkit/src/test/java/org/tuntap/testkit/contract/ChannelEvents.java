@@ -21,6 +21,13 @@ final class ChannelEvents extends ChannelInboundHandlerAdapter {
         static Event of(Kind kind) {
             return new Event(kind, null, null, false);
         }
+
+        /** The packet's bytes in hex: an unexpected read in a failure message says what it was. */
+        @Override
+        public String toString() {
+            return "Event[" + kind + (packet == null ? "" : " " + ByteBufUtil.hexDump(packet))
+                    + (cause == null ? "" : " " + cause) + (kind == Kind.WRITABILITY ? " writable=" + writable : "") + "]";
+        }
     }
 
     enum Kind { READ, READ_COMPLETE, EXCEPTION, WRITABILITY, INACTIVE }
