@@ -16,6 +16,8 @@ public final class FusedFields {
     private int destination;
     private int protocol;
     private int transportLength;
+    private int sourcePort;
+    private int destinationPort;
 
     FusedFields() {
     }
@@ -101,5 +103,21 @@ public final class FusedFields {
     /** Sets {@link #transportLength()}. */
     public void transportLength(int transportLength) {
         this.transportLength = transportLength;
+    }
+
+    /** Outbound: the transport's source port (what a {@link FusedWriteMerger} tells flows apart by). */
+    public int sourcePort() {
+        return sourcePort;
+    }
+
+    /** Outbound: the transport's destination port. */
+    public int destinationPort() {
+        return destinationPort;
+    }
+
+    /** Sets {@link #sourcePort()} and {@link #destinationPort()}. */
+    public void ports(int sourcePort, int destinationPort) {
+        this.sourcePort = sourcePort;
+        this.destinationPort = destinationPort;
     }
 }

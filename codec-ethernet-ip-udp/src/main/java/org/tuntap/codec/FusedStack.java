@@ -3,6 +3,7 @@ package org.tuntap.codec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
@@ -24,6 +25,11 @@ import java.util.List;
  * buffer holding headers and payload, when the payload is at most {@link #COPY_THRESHOLD} bytes
  * (copying a small payload costs less than a composite and a gathering write); else a
  * {@link Headroom} composite, the payload never copied.
+ *
+ * <p>With a {@link FusedWriteMerger} below the bottom (a coalescing handler with USO on a TUN
+ * device), a written datagram first tries to join the merger's open super-packet: then only its
+ * payload is copied there, no header built. Else it starts the next super-packet, built whole in
+ * the merger's buffer (payload copied: the super-packet is one buffer).
  */
 public final class FusedStack {
 
@@ -42,15 +48,19 @@ public final class FusedStack {
     private final int[] encoderOffsets;
     private final ChannelHandlerContext bottomContext;
     private final ChannelHandlerContext topContext;
+    /** The handler below the bottom that merges written packets into super-packets, or null. */
+    private final FusedWriteMerger merger;
     private final FusedFields fields = new FusedFields();
     private final int headerLength;
     /** The buffer being delivered inbound, while the top's fire is running; else null. */
     private ByteBuf delivering;
 
-    private FusedStack(LayerHandler[] layers, ChannelHandlerContext bottomContext, ChannelHandlerContext topContext) {
+    private FusedStack(LayerHandler[] layers, ChannelHandlerContext bottomContext, ChannelHandlerContext topContext,
+                       FusedWriteMerger merger) {
         this.layers = layers;
         this.bottomContext = bottomContext;
         this.topContext = topContext;
+        this.merger = merger;
         int decoding = 0;
         int encoding = 0;
         int length = 0;
@@ -125,12 +135,33 @@ public final class FusedStack {
         for (int i = 0; i < layers.length; i++) {
             layers[i] = fusing(pipeline, names, bottom + i);
         }
-        FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)));
+        FusedWriteMerger merger = layers[0].fusedTakes() == LayerHandler.Bytes.IP_PACKET
+                ? mergerBelow(pipeline, names, bottom) : null;
+        FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)),
+                merger);
         for (LayerHandler layer : layers) { // one instance for all: what the bottom reads, the top may write in place
             layer.stack = stack;
             layer.stackKnown = true;
         }
         return stack;
+    }
+
+    /**
+     * The {@link FusedWriteMerger} the stack's writes reach first, below {@code bottom}: handlers
+     * that only see inbound messages are passed over, any other outbound handler ends the search
+     * (it must see every packet as written).
+     */
+    private static FusedWriteMerger mergerBelow(ChannelPipeline pipeline, List<String> names, int bottom) {
+        for (int i = bottom - 1; i >= 0; i--) {
+            ChannelHandler handler = pipeline.get(names.get(i));
+            if (handler instanceof FusedWriteMerger merger) {
+                return merger;
+            }
+            if (handler instanceof ChannelOutboundHandler) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private static LayerHandler fusing(ChannelPipeline pipeline, List<String> names, int index) {
@@ -177,9 +208,10 @@ public final class FusedStack {
 
     /**
      * Outbound, called by the top layer with {@link #fields()} filled: builds every layer's
-     * header in front of {@code payload} and writes the packet from the bottom layer. Takes over
-     * the caller's reference to {@code payload} when it returns true; returns false, nothing
-     * done, when some layer wants the layered path for this packet.
+     * header in front of {@code payload} and writes the packet from the bottom layer (or hands it
+     * to the {@link FusedWriteMerger} below, whose open super-packet it may join with its payload
+     * alone). Takes over the caller's reference to {@code payload} when it returns true; returns
+     * false, nothing done, when some layer wants the layered path for this packet.
      */
     public boolean write(ByteBuf payload, ChannelPromise promise) {
         FusedFields f = fields;
@@ -188,34 +220,53 @@ public final class FusedStack {
                 return false;
             }
         }
-        ByteBuf packet;
+        ByteBuf packet = null;
         ByteBuf headers;
+        int payloadIndex; // in headers' indices
         int payloadLength = payload.readableBytes();
         boolean ownPayload = false;
+        boolean merging = false;
         try {
-            if (payload == delivering && payload.readerIndex() >= headerLength && payload.refCnt() <= 2
+            if (merger != null && merger.join(f, payload, promise)) {
+                for (LayerHandler encoder : encoders) {
+                    encoder.fusedJoined(f);
+                }
+                payload.release();
+                return true;
+            }
+            ByteBuf start = merger == null ? null : merger.startBuffer(headerLength, payloadLength);
+            if (start != null) {
+                merging = true;
+                packet = start;
+                headers = start;
+                payloadIndex = copyBehindHeaders(packet, payload, payloadLength);
+            } else if (payload == delivering && payload.readerIndex() >= headerLength && payload.refCnt() <= 2
                     && !payload.isReadOnly()) {
                 // Written back from within its own read (an echo, a relay): the bytes in front of
                 // the payload are the old headers, nobody's data. Two references at most: the
                 // write's, and the read's own (a SimpleChannelInboundHandler releases it after).
                 packet = payload.readerIndex(payload.readerIndex() - headerLength);
                 headers = packet;
+                payloadIndex = packet.readerIndex() + headerLength;
                 ownPayload = true; // the payload is the packet now
             } else if (payloadLength <= COPY_THRESHOLD) {
                 packet = bottomContext.alloc().buffer(headerLength + payloadLength);
-                packet.writerIndex(headerLength).writeBytes(payload, payload.readerIndex(), payloadLength);
                 headers = packet;
+                payloadIndex = copyBehindHeaders(packet, payload, payloadLength);
             } else {
                 packet = Headroom.prepend(bottomContext.alloc(), payload, headerLength);
                 headers = Headroom.headerBuffer(packet);
+                payloadIndex = packet.readerIndex() + headerLength;
             }
         } catch (Throwable t) {
+            if (packet != null && packet != payload) {
+                packet.release();
+            }
             ReferenceCountUtil.safeRelease(payload);
             promise.tryFailure(t);
             return true;
         }
         try {
-            int payloadIndex = packet.readerIndex() + headerLength;
             for (int i = 0; i < encoders.length; i++) { // top down
                 encoders[i].fusedEncode(headers, payloadIndex - encoderOffsets[i], f);
             }
@@ -230,7 +281,21 @@ public final class FusedStack {
         if (!ownPayload) {
             payload.release();
         }
-        bottomContext.write(packet, promise);
+        if (merging) {
+            merger.open(f, packet, promise);
+        } else {
+            bottomContext.write(packet, promise);
+        }
         return true;
+    }
+
+    /**
+     * Leaves room for the headers at {@code packet}'s writer index and copies the payload behind
+     * them; returns where the payload starts.
+     */
+    private int copyBehindHeaders(ByteBuf packet, ByteBuf payload, int payloadLength) {
+        int payloadIndex = packet.writerIndex() + headerLength;
+        packet.writerIndex(payloadIndex).writeBytes(payload, payload.readerIndex(), payloadLength);
+        return payloadIndex;
     }
 }

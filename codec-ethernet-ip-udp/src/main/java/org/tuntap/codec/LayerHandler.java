@@ -261,4 +261,13 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     /** Outbound: writes this layer's header at {@code index}, in front of the layers above it. */
     protected void fusedEncode(ByteBuf buf, int index, FusedFields fields) {
     }
+
+    /**
+     * Outbound, in place of {@link #fusedEncode}: the packet joined a super-packet (see
+     * {@link FusedWriteMerger}), so this layer's header is not built: the kernel repeats the
+     * first packet's in front of every segment, counting the IPv4 identification up. A layer
+     * that counts per packet keeps its count in step here.
+     */
+    protected void fusedJoined(FusedFields fields) {
+    }
 }

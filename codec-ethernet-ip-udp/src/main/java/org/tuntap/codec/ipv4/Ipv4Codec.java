@@ -370,4 +370,10 @@ public final class Ipv4Codec extends LayerHandler {
         nextIdentification = (nextIdentification + 1) & 0xFFFF;
         header.emit(buf, index, fields.transportLength(), checksums.compute());
     }
+
+    /** The kernel numbers a super-packet's segments from the first one's identification up: count them too. */
+    @Override
+    protected void fusedJoined(FusedFields fields) {
+        nextIdentification = (nextIdentification + 1) & 0xFFFF;
+    }
 }

@@ -214,6 +214,7 @@ public final class UdpCodec extends LayerHandler {
             fields.destination(destination);
             fields.protocol(Ipv4Header.PROTOCOL_UDP);
             fields.transportLength(UdpHeader.LENGTH + payloadLength);
+            fields.ports(sourcePort, destinationPort);
             if (fused.write(payload, promise)) {
                 payload = null;
                 return; // the stack took the packet's content

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
+import org.tuntap.codec.FusedFields;
+import org.tuntap.codec.FusedWriteMerger;
 
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
@@ -30,15 +32,31 @@ import java.util.Set;
  * ({@code GsoOffload.fromNames(tun.config().getAppliedOffloads())}); with none it only
  * prepends the empty header, holding nothing. TSO4/TSO6 merge TCP, USO4/USO6 UDP.
  *
+ * <p>The fused path's datagrams (UDP over IPv4, from {@code UdpCodec} on top of {@code Ipv4Codec}
+ * with only inbound handlers between them and this one) are merged as they are written, not at
+ * the flush: the handler is the stack's {@link FusedWriteMerger}. A datagram of the same flow as
+ * the one before it joins that one's super-packet with its payload alone (see
+ * {@link OpenSuperPacket}), anything else starts the next; so a flow's datagrams merge as long
+ * as no other flow's come between them. A packet written any other way ends the open
+ * super-packet first, and while packets are held the fused path's are held with them.
+ *
  * <p>A merged packet's write promise completes when its super-packet's write does. Nothing is
  * held across a flush; a close fails and releases what is held, and a handler removed passes it
  * on unmerged.
  */
-public final class CoalescingHandler extends ChannelDuplexHandler {
+public final class CoalescingHandler extends ChannelDuplexHandler implements FusedWriteMerger {
+
+    /** Super-packets the fused path starts with room for, until one has shown how many join. */
+    private static final int FIRST_EXPECTED_SEGMENTS = 8;
 
     private volatile EnumSet<GsoOffload> offloads;
     private List<HeldPacket> held = new ArrayList<>();
     private boolean flushing;
+    private ChannelHandlerContext context;
+    /** The super-packet the fused path above is writing into (USO4), or null. */
+    private OpenSuperPacket open;
+    /** How many datagrams the last fused super-packet took: the room the next one starts with. */
+    private int expectedSegments = FIRST_EXPECTED_SEGMENTS;
 
     /** A handler that may use {@code offloads}, the segmentation offloads the kernel accepted. */
     public CoalescingHandler(Set<GsoOffload> offloads) {
@@ -59,7 +77,13 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        context = ctx;
+    }
+
+    @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        writeOpen(); // written before this one: it leaves first
         if (offloads.isEmpty() && held.isEmpty()) {
             writeAsItIs(ctx, msg, promise); // nothing to merge with: no reason to hold it
             return;
@@ -69,6 +93,7 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
+        writeOpen();
         if (!flushing) {
             flushing = true;
             try {
@@ -83,6 +108,57 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
             }
         }
         ctx.flush();
+    }
+
+    // ---- the fused path's datagrams, merged as they are written (FusedWriteMerger) ----
+
+    /**
+     * The fused stack's datagram joins the open super-packet when the rules allow
+     * ({@link OpenSuperPacket}): its payload is copied there, nothing else built.
+     */
+    @Override
+    public boolean join(FusedFields fields, ByteBuf payload, ChannelPromise promise) {
+        return open != null && open.join(fields, payload, promise);
+    }
+
+    /**
+     * A buffer for the next super-packet, the empty virtio-net header written: only with USO4,
+     * and only while nothing is held (held packets were written first and must leave first).
+     */
+    @Override
+    public ByteBuf startBuffer(int headerLength, int payloadLength) {
+        if (context == null || !held.isEmpty() || !offloads.contains(GsoOffload.USO4)) {
+            return null;
+        }
+        int room = Math.min(CoalescedGroup.MAX_PACKET_LENGTH,
+                headerLength + (int) Math.min((long) payloadLength * expectedSegments, CoalescedGroup.MAX_PACKET_LENGTH));
+        return VirtioNetHeader.writeEmpty(context.alloc().ioBuffer(VirtioNetHeader.LENGTH + room));
+    }
+
+    /** Writes the open super-packet, then opens the next with the stack's packet. */
+    @Override
+    public void open(FusedFields fields, ByteBuf packet, ChannelPromise promise) {
+        writeOpen();
+        open = new OpenSuperPacket(fields, packet, promise);
+    }
+
+    /** Seals the open super-packet and writes it on (not flushed), its datagrams' promises with it. */
+    private void writeOpen() {
+        OpenSuperPacket sealing = open;
+        if (sealing == null) {
+            return;
+        }
+        open = null;
+        expectedSegments = sealing.segments();
+        ByteBuf packet = sealing.seal();
+        List<ChannelPromise> promises = sealing.promises();
+        if (sealing.segments() == 1) {
+            context.write(packet, sealing.firstPromise());
+        } else if (promises.isEmpty()) {
+            context.write(packet, context.voidPromise());
+        } else {
+            context.write(packet).addListener(new MergedWritePromises(promises));
+        }
     }
 
     @Override
@@ -100,6 +176,7 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
     /** Passes what it holds on unmerged (it was written, not yet flushed: the next flush sends it). */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        writeOpen();
         List<HeldPacket> batch = held;
         held = new ArrayList<>();
         for (HeldPacket packet : batch) {
@@ -152,7 +229,7 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
     }
 
     private static void writeSuperPacket(ChannelHandlerContext ctx, CoalescedGroup group) {
-        MergedWritePromises promises = new MergedWritePromises(group.members());
+        MergedWritePromises promises = MergedWritePromises.of(group.members());
         ByteBuf superPacket;
         try {
             superPacket = SuperPacket.build(ctx.alloc(), group);
@@ -187,6 +264,11 @@ public final class CoalescingHandler extends ChannelDuplexHandler {
     }
 
     private void failHeld(Throwable cause) {
+        OpenSuperPacket failing = open;
+        open = null;
+        if (failing != null) {
+            failing.fail(cause);
+        }
         List<HeldPacket> batch = held;
         held = new ArrayList<>();
         for (HeldPacket packet : batch) {

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,11 +15,17 @@ final class MergedWritePromises implements ChannelFutureListener {
 
     private final ChannelPromise[] promises;
 
-    MergedWritePromises(List<HeldPacket> members) {
-        promises = new ChannelPromise[members.size()];
-        for (int i = 0; i < promises.length; i++) {
-            promises[i] = members.get(i).promise;
+    MergedWritePromises(List<ChannelPromise> promises) {
+        this.promises = promises.toArray(new ChannelPromise[0]);
+    }
+
+    /** The promises of the held packets a super-packet was built from. */
+    static MergedWritePromises of(List<HeldPacket> members) {
+        List<ChannelPromise> promises = new ArrayList<>(members.size());
+        for (HeldPacket member : members) {
+            promises.add(member.promise);
         }
+        return new MergedWritePromises(promises);
     }
 
     /** Whether every promise is void, so the write may take a void promise too. */
