@@ -13,6 +13,10 @@
 # permanent after the warm-up (C: a static entry; Netty: the MAC its ArpHandler answered with),
 # so no ARP falls in the measured window. There is no raw Netty echo on TAP.
 #
+# netty-offload (TUN) is the same pipeline with the transport's VNET_HDR and offloads: the echoes
+# of one read batch leave as one USO super-packet (one write for up to 64 datagrams), which the
+# kernel segments again. IMPLS="c netty-offload" runs a subset (c first: the ratios are to it).
+#
 # Each run also reports the echo process's CPU time per echoed packet, user and system (from
 # /proc/PID/stat over the measured window, every thread of the process): where the time goes
 # when a C loop and a JVM echo make the same two system calls per packet.
@@ -55,12 +59,18 @@ done
 [ -n "$java" ] || { echo "no JDK 22+ found" >&2; exit 1; }
 
 device=${mode}bench
-ip tuntap add dev "$device" mode "$mode"
-ip addr add 198.51.100.1/24 dev "$device"
-ip link set "$device" up
+# A new device for every run: an echo with offloads leaves the device's features set (the
+# kernel would then hand the next echo packets with partial checksums).
+fresh_device() {
+  ip link del "$device" 2>/dev/null || true
+  ip tuntap add dev "$device" mode "$mode"
+  ip addr add 198.51.100.1/24 dev "$device"
+  ip link set "$device" up
+}
 target=198.51.100.2
-impls="c netty-raw netty"
+impls="c netty-raw netty netty-offload"
 [ "$mode" = tap ] && impls="c netty"
+impls=${IMPLS:-$impls}
 c_mac=02:00:00:00:00:02 # the C echo's MAC in TAP mode: whatever the kernel is told
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), kernel $(uname -r), $(date -u +%F)"
@@ -73,6 +83,7 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
     c) "$out/c-echo" "$device" $([ "$mode" = tap ] && echo tap) >"$log" 2>&1 & ;;
     netty-raw) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --raw >"$log" 2>&1 & ;;
     netty) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none >"$log" 2>&1 & ;;
+    netty-offload) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --offload >"$log" 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 1 100); do
@@ -98,6 +109,7 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR 
 for size in 64 1400; do
   for round in $(seq 1 "$rounds"); do
     for impl in $impls; do
+      fresh_device
       if [ "$mode" = tap ]; then
         ip neigh flush dev "$device" nud all # permanent entries too: the last echo's MAC is not this one's
         [ "$impl" = c ] && ip neigh replace "$target" lladdr "$c_mac" nud permanent dev "$device"

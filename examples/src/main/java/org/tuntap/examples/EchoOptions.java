@@ -21,6 +21,7 @@ final class EchoOptions {
             "       udp-echo native [--name NAME] [--mode tun|tap] [--pi] [--address A.B.C.D[/PREFIX]|none]",
             "                       [--prefix N] [--echo-address A.B.C.D] [--address6 X:X::X[/PREFIX]|none]",
             "                       [--echo-address6 X:X::X] [--mtu BYTES] [--seconds N] [--pcap FILE] [--raw]",
+            "                       [--offload]",
             "",
             "memory (default): an in-memory tunnel; a client sends a few datagrams into it as the",
             "  kernel would (over IPv4, and over IPv6 in TUN mode), pings it in both families, the",
@@ -45,6 +46,9 @@ final class EchoOptions {
             "  --pcap      capture the device's packets, both directions, to FILE (pcap, for Wireshark)",
             "  --raw       echo without the codecs: swap addresses and ports in place (TUN without",
             "              packet information; the native benchmark's transport-only figure)",
+            "  --offload   a virtio-net header on every packet (VNET_HDR) and the kernel's offloads:",
+            "              the echoes of one read batch to one peer leave as one USO super-packet",
+            "              (Linux 6.2+), one write for up to 64 datagrams (TUN, no --pi, no --pcap)",
             "exit status: 0 stopped as asked; 1 the device failed or could not be set up; 2 bad options");
 
     /** The smallest MTU the kernel gives a TUN/TAP device ({@code MIN_MTU} in drivers/net/tun.c). */
@@ -75,6 +79,7 @@ final class EchoOptions {
     long seconds;
     String pcap;
     boolean raw;
+    boolean offload;
     boolean help;
 
     static EchoOptions parse(String... args) {
@@ -96,6 +101,7 @@ final class EchoOptions {
                 case "--seconds": options.seconds = number(arg, value(args, ++i), 1, Long.MAX_VALUE); break;
                 case "--pcap": options.pcap = value(args, ++i); break;
                 case "--raw": options.raw = true; break;
+                case "--offload": options.offload = true; break;
                 case "-h": case "--help": options.help = true; break;
                 default: throw new IllegalArgumentException("unknown argument: " + arg);
             }
@@ -124,6 +130,10 @@ final class EchoOptions {
         }
         if (raw && (mode != TunMode.TUN || packetInfo || pcap != null)) {
             throw new IllegalArgumentException("--raw echoes bare IPv4 packets: TUN mode, no --pi, no --pcap");
+        }
+        if (offload && (mode != TunMode.TUN || packetInfo || pcap != null || raw)) {
+            throw new IllegalArgumentException("--offload puts a virtio-net header on every packet: TUN mode, "
+                    + "no --pi (it would come first), no --pcap, no --raw");
         }
         if (nativeMode && !configureAddress && (name == null || new TunAddress(name).isTemplate())) {
             throw new IllegalArgumentException("--address none attaches to an existing device: name it with --name");

@@ -14,6 +14,9 @@ import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv6.Ipv6Codec;
 import org.tuntap.codec.pi.PiCodec;
 import org.tuntap.codec.udp.UdpCodec;
+import org.tuntap.codec.vnet.CoalescingHandler;
+import org.tuntap.codec.vnet.GsoOffload;
+import org.tuntap.codec.vnet.VnetSegmentationHandler;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunMode;
 import org.tuntap.transport.pcap.TunPcapHandler;
@@ -23,6 +26,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.StringJoiner;
 
@@ -32,7 +36,12 @@ import java.util.StringJoiner;
  * TUN: TunChannel → [pcap] → [PI] → IPv6 → reassembly → IPv4 → reassembly → UDP → ICMP echo → echo → errors
  * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP/NDP → IPv6 → reassembly → IPv4 → reassembly → UDP → ICMP echo → echo → errors
  * </pre>
- * The PI layer is there only when the channel carries packet information. On TUN the echo speaks
+ * The PI layer is there only when the channel carries packet information. With the transport's
+ * {@code VNET_HDR} on (TUN), the virtio-net header's handlers come first: inbound,
+ * {@link VnetSegmentationHandler} strips the header (and splits super-packets); outbound,
+ * {@link CoalescingHandler} writes it, and the fused IPv4/UDP path writes the echoes of a read
+ * batch into USO super-packets there ({@link #useOffloads} once the kernel has said which it
+ * took). On TUN the echo speaks
  * both IP families and answers {@code ping} and {@code ping -6} for every address routed into the
  * device. On TAP it owns its echo addresses: the ARP layer answers ARP for the IPv4 ones and
  * neighbour solicitations for the IPv6 ones, so the kernel can reach it, and the echo answers
@@ -47,6 +56,7 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     private final List<? extends InetAddress> ownAddresses;
     private final OutputStream pcap;
     private final RateLimitedErrorLog errors;
+    private final CoalescingHandler coalescer = new CoalescingHandler(Set.of());
 
     /** Each layer's drop counters by name, in pipeline order, once the channel is set up. */
     private volatile Map<String, List<DropCounters>> drops = Map.of();
@@ -80,6 +90,11 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
         }
         boolean tap = channel.config().getMode() == TunMode.TAP;
         Map<String, List<DropCounters>> counters = new LinkedHashMap<>();
+        if (channel.config().isVnetHdr()) {
+            VnetSegmentationHandler segmentation = new VnetSegmentationHandler();
+            add(pipeline, "vnet", segmentation, "virtio-net", segmentation.dropCounters(), counters);
+            pipeline.addLast("coalescer", coalescer);
+        }
         if (channel.config().isPacketInfo()) {
             PiCodec pi = tap ? PiCodec.forTap() : PiCodec.forTun();
             add(pipeline, "pi", pi, "PI", pi.dropCounters(), counters);
@@ -107,6 +122,14 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
         pipeline.addLast("echo", echo);
         pipeline.addLast("errors", errors);
         drops = counters;
+    }
+
+    /**
+     * The segmentation offloads the kernel accepted for the channel (with {@code VNET_HDR}):
+     * which super-packets the coalescer may write. Until called it writes none.
+     */
+    public void useOffloads(Set<GsoOffload> offloads) {
+        coalescer.setOffloads(offloads);
     }
 
     private static void add(ChannelPipeline pipeline, String name, ChannelHandler handler, String layer,

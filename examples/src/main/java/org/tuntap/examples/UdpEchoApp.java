@@ -12,14 +12,17 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.tuntap.codec.ethernet.MacAddress;
+import org.tuntap.codec.vnet.GsoOffload;
 import org.tuntap.testkit.MemoryIoSystem;
 import org.tuntap.testkit.TunnelHarness;
 import org.tuntap.testkit.UdpReceiver;
 import org.tuntap.transport.TunAddress;
 import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelConfig;
 import org.tuntap.transport.TunChannelCounters;
 import org.tuntap.transport.TunChannelOption;
 import org.tuntap.transport.TunMode;
+import org.tuntap.transport.TunOffload;
 import org.tuntap.transport.linux.LinuxInterfaces;
 import org.tuntap.transport.linux.LinuxTun;
 import org.tuntap.transport.spi.Errno;
@@ -34,8 +37,10 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -261,8 +266,12 @@ public final class UdpEchoApp {
                         .channelFactory(TunChannel.factory(LinuxTun.ioSystem()))
                         .option(TunChannelOption.MODE, options.mode)
                         .option(TunChannelOption.PACKET_INFO, options.packetInfo)
-                        // Room for an MTU-sized packet and its headers, not the 64 KiB default.
-                        .option(TunChannelOption.MAX_PACKET_SIZE, options.mtu + TunIoctl.PI_HEADER_LENGTH + 18)
+                        // Room for an MTU-sized packet and its headers, not the 64 KiB default
+                        // (with offloads the kernel may hand over a super-packet of up to 64 KiB).
+                        .option(TunChannelOption.MAX_PACKET_SIZE, options.offload ? TunChannelConfig.DEFAULT_MAX_PACKET_SIZE
+                                : options.mtu + TunIoctl.PI_HEADER_LENGTH + 18)
+                        .option(TunChannelOption.VNET_HDR, options.offload)
+                        .option(TunChannelOption.OFFLOADS, options.offload ? EnumSet.allOf(TunOffload.class) : Set.of())
                         // Packets in heap buffers: the codecs read and write header fields one at
                         // a time, which costs least on an array (Netty on Java 25 reaches direct
                         // memory through a ByteBuffer view, checked per access), and the native
@@ -271,13 +280,15 @@ public final class UdpEchoApp {
                         .handler(options.raw ? rawPipeline(swap, errors) : pipeline)
                         .bind(new TunAddress(name)).sync().channel();
                 String device = channel.localAddress().name();
+                pipeline.useOffloads(GsoOffload.fromNames(channel.config().getAppliedOffloads()));
                 configure(options, device, out);
                 out.printf("echoing UDP sent through %s (%s)%s%s; Ctrl-C stops%n", device,
                         options.mode == TunMode.TAP ? "answering ARP for " + options.echoAddress.getHostAddress()
                                 + " and neighbour discovery for " + host(options.echoAddress6)
                                 : "any address routed to it",
                         options.pcap != null ? "; capturing to " + options.pcap : "",
-                        options.raw ? "; raw: packets swapped in place, no codecs" : "");
+                        options.raw ? "; raw: packets swapped in place, no codecs"
+                                : options.offload ? "; offloads " + channel.config().getAppliedOffloads() : "");
 
                 channel.closeFuture().addListener(f -> stop.request(StopSignal.Reason.DEVICE_CLOSED));
                 long[] last = {0};
