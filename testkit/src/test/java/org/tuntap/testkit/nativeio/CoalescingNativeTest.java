@@ -1,7 +1,10 @@
 package org.tuntap.testkit.nativeio;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.AfterEach;
@@ -13,6 +16,7 @@ import org.tuntap.codec.tcp.TcpHeader;
 import org.tuntap.codec.udp.UdpCodec;
 import org.tuntap.codec.vnet.CoalescingHandler;
 import org.tuntap.codec.vnet.GsoOffload;
+import org.tuntap.codec.vnet.VnetSegmentationHandler;
 import org.tuntap.testkit.support.Pipelines;
 import org.tuntap.transport.TunChannel;
 import org.tuntap.transport.TunChannelOption;
@@ -30,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.tuntap.testkit.nativeio.NativeDevices.APP;
 import static org.tuntap.testkit.nativeio.NativeDevices.KERNEL;
@@ -99,6 +104,64 @@ class CoalescingNativeTest {
             }
         } finally {
             channel.close().sync();
+        }
+    }
+
+    /**
+     * The fused path's echo (VnetSegmentationHandler and the coalescer under the codecs): the
+     * datagrams a kernel socket sent, read in one batch, are echoed into USO super-packets as
+     * they are written, and the socket gets every one back, byte for byte, in order.
+     */
+    @Test
+    void anEchoedReadBatchLeavesMergedAndTheKernelsSocketGetsEveryDatagramBack() throws Exception {
+        CoalescingHandler coalescer = new CoalescingHandler(Set.of());
+        TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
+                .option(TunChannelOption.VNET_HDR, true)
+                .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
+                .option(ChannelOption.AUTO_READ, false) // the datagrams queue in the device until all are sent
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(new VnetSegmentationHandler(), coalescer,
+                        new Ipv4Codec(), new UdpCodec(), new Echo()))),
+                "gro%d");
+        try {
+            Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
+            assumeTrue(applied.contains(GsoOffload.USO4), "USO needs Linux 6.2+; applied: " + applied);
+            coalescer.setOffloads(applied);
+            NativeDevices.connect(channel);
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0))) {
+                socket.setSoTimeout(10_000);
+                socket.setReceiveBufferSize(1 << 20);
+                for (int i = 0; i < DATAGRAMS; i++) {
+                    byte[] payload = payload(i);
+                    socket.send(new java.net.DatagramPacket(payload, payload.length, FROM));
+                }
+                long writtenBefore = channel.counters().packetsWritten();
+                channel.config().setAutoRead(true);
+                for (int i = 0; i < DATAGRAMS; i++) {
+                    byte[] buffer = new byte[2000];
+                    java.net.DatagramPacket received = new java.net.DatagramPacket(buffer, buffer.length);
+                    socket.receive(received);
+                    assertArrayEquals(payload(i), Arrays.copyOf(buffer, received.getLength()), "echo " + i);
+                    assertEquals(FROM, received.getSocketAddress());
+                }
+                long writes = channel.counters().packetsWritten() - writtenBefore;
+                // One batch of 40 is one write; allow the kernel to have handed them over in two.
+                assertTrue(writes >= 1 && writes <= 2, DATAGRAMS + " echoes in " + writes + " writes");
+            }
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    /** Echoes each datagram to its sender, flushing once per read batch. */
+    private static final class Echo extends SimpleChannelInboundHandler<DatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            ctx.write(new DatagramPacket(packet.content().retain(), packet.sender(), packet.recipient()), ctx.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
         }
     }
 
