@@ -1,6 +1,7 @@
 package org.tuntap.testkit.nativeio;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -68,40 +69,21 @@ class CoalescingNativeTest {
     @Test
     void datagramsOfOneFlushLeaveAsOneWriteAndArriveByteForByteInOrder() throws Exception {
         CoalescingHandler coalescer = new CoalescingHandler(Set.of());
-        TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
-                .option(TunChannelOption.VNET_HDR, true)
-                .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
-                .handler(Pipelines.of(ch -> ch.pipeline().addLast(coalescer, new Ipv4Codec(), new UdpCodec(FROM)))),
-                "gro%d");
-        try {
-            Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
-            assumeTrue(applied.contains(GsoOffload.USO4), "USO needs Linux 6.2+; applied: " + applied);
-            coalescer.setOffloads(applied);
-            NativeDevices.connect(channel);
-            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0))) {
-                socket.setSoTimeout(10_000);
-                socket.setReceiveBufferSize(1 << 20);
-                InetSocketAddress to = (InetSocketAddress) socket.getLocalSocketAddress();
-                long writtenBefore = channel.counters().packetsWritten();
-                channel.eventLoop().submit(() -> {
-                    for (int i = 0; i < DATAGRAMS; i++) {
-                        byte[] payload = payload(i);
-                        ByteBuf content = channel.alloc().directBuffer(payload.length).writeBytes(payload);
-                        channel.write(new DatagramPacket(content, to));
-                    }
-                    channel.flush();
-                }).sync();
-
+        TunChannel channel = usoChannel(coalescer, true, coalescer, new Ipv4Codec(), new UdpCodec(FROM));
+        try (DatagramSocket socket = kernelSocket()) {
+            InetSocketAddress to = (InetSocketAddress) socket.getLocalSocketAddress();
+            long writtenBefore = channel.counters().packetsWritten();
+            channel.eventLoop().submit(() -> {
                 for (int i = 0; i < DATAGRAMS; i++) {
-                    byte[] buffer = new byte[2000];
-                    java.net.DatagramPacket received = new java.net.DatagramPacket(buffer, buffer.length);
-                    socket.receive(received);
-                    assertArrayEquals(payload(i), Arrays.copyOf(buffer, received.getLength()), "datagram " + i);
-                    assertEquals(FROM, received.getSocketAddress());
+                    byte[] payload = payload(i);
+                    ByteBuf content = channel.alloc().directBuffer(payload.length).writeBytes(payload);
+                    channel.write(new DatagramPacket(content, to));
                 }
-                long writes = channel.counters().packetsWritten() - writtenBefore;
-                assertEquals(1, writes, DATAGRAMS + " datagrams in one USO write");
-            }
+                channel.flush();
+            }).sync();
+            receiveEveryDatagramInOrder(socket);
+            long writes = channel.counters().packetsWritten() - writtenBefore;
+            assertEquals(1, writes, DATAGRAMS + " datagrams in one USO write");
         } finally {
             channel.close().sync();
         }
@@ -115,40 +97,63 @@ class CoalescingNativeTest {
     @Test
     void anEchoedReadBatchLeavesMergedAndTheKernelsSocketGetsEveryDatagramBack() throws Exception {
         CoalescingHandler coalescer = new CoalescingHandler(Set.of());
+        // Auto-read off: the datagrams queue in the device until all are sent, then are read in one batch.
+        TunChannel channel = usoChannel(coalescer, false, new VnetSegmentationHandler(), coalescer, new Ipv4Codec(),
+                new UdpCodec(), new Echo());
+        try (DatagramSocket socket = kernelSocket()) {
+            for (int i = 0; i < DATAGRAMS; i++) {
+                byte[] payload = payload(i);
+                socket.send(new java.net.DatagramPacket(payload, payload.length, FROM));
+            }
+            long writtenBefore = channel.counters().packetsWritten();
+            channel.config().setAutoRead(true);
+            receiveEveryDatagramInOrder(socket);
+            long writes = channel.counters().packetsWritten() - writtenBefore;
+            // One batch of 40 is one write; allow the kernel to have handed them over in two.
+            assertTrue(writes >= 1 && writes <= 2, DATAGRAMS + " echoes in " + writes + " writes");
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    /**
+     * A TUN channel with VNET_HDR and every offload and {@code handlers} (the coalescer among
+     * them), its device up; the test is skipped unless the kernel took USO4, which the coalescer
+     * is then told it may use.
+     */
+    private TunChannel usoChannel(CoalescingHandler coalescer, boolean autoRead, ChannelHandler... handlers)
+            throws Exception {
         TunChannel channel = NativeDevices.bind(NativeDevices.bootstrap(group, TunMode.TUN, false)
                 .option(TunChannelOption.VNET_HDR, true)
                 .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
-                .option(ChannelOption.AUTO_READ, false) // the datagrams queue in the device until all are sent
-                .handler(Pipelines.of(ch -> ch.pipeline().addLast(new VnetSegmentationHandler(), coalescer,
-                        new Ipv4Codec(), new UdpCodec(), new Echo()))),
-                "gro%d");
-        try {
-            Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
-            assumeTrue(applied.contains(GsoOffload.USO4), "USO needs Linux 6.2+; applied: " + applied);
-            coalescer.setOffloads(applied);
-            NativeDevices.connect(channel);
-            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0))) {
-                socket.setSoTimeout(10_000);
-                socket.setReceiveBufferSize(1 << 20);
-                for (int i = 0; i < DATAGRAMS; i++) {
-                    byte[] payload = payload(i);
-                    socket.send(new java.net.DatagramPacket(payload, payload.length, FROM));
-                }
-                long writtenBefore = channel.counters().packetsWritten();
-                channel.config().setAutoRead(true);
-                for (int i = 0; i < DATAGRAMS; i++) {
-                    byte[] buffer = new byte[2000];
-                    java.net.DatagramPacket received = new java.net.DatagramPacket(buffer, buffer.length);
-                    socket.receive(received);
-                    assertArrayEquals(payload(i), Arrays.copyOf(buffer, received.getLength()), "echo " + i);
-                    assertEquals(FROM, received.getSocketAddress());
-                }
-                long writes = channel.counters().packetsWritten() - writtenBefore;
-                // One batch of 40 is one write; allow the kernel to have handed them over in two.
-                assertTrue(writes >= 1 && writes <= 2, DATAGRAMS + " echoes in " + writes + " writes");
-            }
-        } finally {
+                .option(ChannelOption.AUTO_READ, autoRead)
+                .handler(Pipelines.of(ch -> ch.pipeline().addLast(handlers))), "gro%d");
+        Set<GsoOffload> applied = GsoOffload.fromNames(channel.config().getAppliedOffloads());
+        if (!applied.contains(GsoOffload.USO4)) {
             channel.close().sync();
+        }
+        assumeTrue(applied.contains(GsoOffload.USO4), "USO needs Linux 6.2+; applied: " + applied);
+        coalescer.setOffloads(applied);
+        NativeDevices.connect(channel);
+        return channel;
+    }
+
+    /** A kernel UDP socket on the device's side, 10 s receive timeout, room for every datagram. */
+    private static DatagramSocket kernelSocket() throws Exception {
+        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(KERNEL, 0));
+        socket.setSoTimeout(10_000);
+        socket.setReceiveBufferSize(1 << 20);
+        return socket;
+    }
+
+    /** Receives {@link #DATAGRAMS} datagrams from {@link #FROM}, each {@link #payload} in order. */
+    private static void receiveEveryDatagramInOrder(DatagramSocket socket) throws Exception {
+        for (int i = 0; i < DATAGRAMS; i++) {
+            byte[] buffer = new byte[2000];
+            java.net.DatagramPacket received = new java.net.DatagramPacket(buffer, buffer.length);
+            socket.receive(received);
+            assertArrayEquals(payload(i), Arrays.copyOf(buffer, received.getLength()), "datagram " + i);
+            assertEquals(FROM, received.getSocketAddress());
         }
     }
 
