@@ -13,7 +13,8 @@ import java.util.function.Consumer;
 /**
  * Splits a TCP or UDP super-packet (TSO4/TSO6 with or without ECN, USO4/USO6) into the packets
  * the kernel's software GSO would have sent: each carries the super-packet's IP and TCP/UDP
- * headers and the next {@code gso_size} bytes of its payload (the last one what is left), with
+ * headers and the next {@code gso_size} bytes of its payload (the last one what is left), behind
+ * a copy of its Ethernet header on TAP, with
  *
  * <ul>
  *   <li>IPv4: total length, identification (the super-packet's plus the segment's number, as
@@ -55,12 +56,13 @@ public final class GsoSegmenter {
     public static void segment(ByteBufAllocator alloc, ByteBuf packet, int packetIndex, VnetPacketLayout layout,
                                Consumer<? super ByteBuf> out) {
         int headers = layout.headersLength();
+        int network = layout.networkOffset();
         int transport = layout.transportOffset();
         int payload = layout.payloadLength();
         int gsoSize = layout.gsoSize();
         boolean tcp = layout.protocol() == TcpHeader.PROTOCOL;
         int count = segmentCount(layout);
-        int identification = layout.isIpv4() ? Ipv4Header.identification(packet, packetIndex) : 0;
+        int identification = layout.isIpv4() ? Ipv4Header.identification(packet, packetIndex + network) : 0;
         long sequence = tcp ? TcpHeader.sequenceNumber(packet, packetIndex + transport) : 0;
         int flags = tcp ? TcpHeader.flags(packet, packetIndex + transport) : 0;
         for (int i = 0; i < count; i++) {
@@ -69,18 +71,18 @@ public final class GsoSegmenter {
             ByteBuf segment = alloc.buffer(headers + length);
             try {
                 segment.writeBytes(packet, packetIndex, headers).writeBytes(packet, packetIndex + headers + offset, length);
-                int ip = segment.readerIndex();
-                int l4 = ip + transport;
+                int ip = segment.readerIndex() + network;
+                int l4 = segment.readerIndex() + transport;
                 int transportLength = headers - transport + length;
                 long sum;
                 if (layout.isIpv4()) {
-                    Ipv4Header.setTotalLength(segment, ip, headers + length);
+                    Ipv4Header.setTotalLength(segment, ip, headers - network + length);
                     Ipv4Header.setIdentification(segment, ip, identification + i);
                     Ipv4Header.updateChecksum(segment, ip);
                     sum = InternetChecksum.pseudoHeaderSum(Ipv4Header.source(segment, ip),
                             Ipv4Header.destination(segment, ip), layout.protocol(), transportLength);
                 } else {
-                    Ipv6Header.setPayloadLength(segment, ip, headers - Ipv6Header.LENGTH + length);
+                    Ipv6Header.setPayloadLength(segment, ip, headers - network - Ipv6Header.LENGTH + length);
                     sum = InternetChecksum.pseudoHeaderSumIpv6(segment, ip, layout.protocol(), transportLength);
                 }
                 if (tcp) {

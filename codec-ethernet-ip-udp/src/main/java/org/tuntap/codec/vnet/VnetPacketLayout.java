@@ -2,6 +2,8 @@ package org.tuntap.codec.vnet;
 
 import io.netty.buffer.ByteBuf;
 import org.tuntap.codec.DropReason;
+import org.tuntap.codec.EtherType;
+import org.tuntap.codec.ethernet.EthernetHeader;
 import org.tuntap.codec.ipv4.Ipv4Header;
 import org.tuntap.codec.ipv6.Ipv6Header;
 import org.tuntap.codec.tcp.TcpHeader;
@@ -14,9 +16,16 @@ import org.tuntap.codec.udp.UdpHeader;
  * left to complete. {@link #parse} never trusts hdr_len (the kernel fills it with the length of
  * its linear buffer, not of the headers) and never reads outside the packet.
  *
+ * <p>On a TUN device the packet is an IP packet; on a TAP device ({@link #forEthernet()}) an
+ * Ethernet frame, and a super-packet's IP header follows an untagged Ethernet header of its
+ * family's ethertype. Every offset here is from the start of the packet, link header included,
+ * as the kernel counts csum_start and hdr_len.
+ *
  * <p>Mutable and reused: one instance per handler, valid until the next {@code parse}.
  */
 public final class VnetPacketLayout {
+
+    private final int linkHeaderLength;
 
     private boolean gso;
     private boolean needsChecksum;
@@ -29,8 +38,18 @@ public final class VnetPacketLayout {
     private int checksumStart;
     private int checksumOffset;
 
-    /** An empty layout, to be filled by {@link #parse}. */
+    /** An empty layout for IP packets (TUN), to be filled by {@link #parse}. */
     public VnetPacketLayout() {
+        this(0);
+    }
+
+    private VnetPacketLayout(int linkHeaderLength) {
+        this.linkHeaderLength = linkHeaderLength;
+    }
+
+    /** An empty layout for Ethernet frames (TAP). */
+    public static VnetPacketLayout forEthernet() {
+        return new VnetPacketLayout(EthernetHeader.LENGTH);
     }
 
     /**
@@ -74,7 +93,7 @@ public final class VnetPacketLayout {
                 protocol = TcpHeader.PROTOCOL;
             }
             case VirtioNetHeader.GSO_UDP_L4 -> {
-                ipv4 = Ipv4Header.version(packet, packetIndex) == 4;
+                ipv4 = length > linkHeaderLength && Ipv4Header.version(packet, packetIndex + linkHeaderLength) == 4;
                 protocol = Ipv6Header.PROTOCOL_UDP;
                 if ((gsoType & VirtioNetHeader.GSO_ECN) != 0) {
                     return DropReason.BAD_VNET_HEADER;
@@ -87,9 +106,15 @@ public final class VnetPacketLayout {
         if (gsoSize == 0) {
             return DropReason.BAD_VNET_HEADER;
         }
-        DropReason network = ipv4 ? parseIpv4(packet, packetIndex, length) : parseIpv6(packet, packetIndex, length);
-        if (network != null) {
-            return network;
+        DropReason link = checkLinkHeader(packet, packetIndex, length);
+        if (link != null) {
+            return link;
+        }
+        int network = packetIndex + linkHeaderLength;
+        int networkLength = length - linkHeaderLength;
+        DropReason networkReason = ipv4 ? parseIpv4(packet, network, networkLength) : parseIpv6(packet, network, networkLength);
+        if (networkReason != null) {
+            return networkReason;
         }
         DropReason transport = protocol == TcpHeader.PROTOCOL
                 ? TcpHeader.check(packet, packetIndex + transportOffset, packetLength - transportOffset)
@@ -119,8 +144,8 @@ public final class VnetPacketLayout {
         if (Ipv4Header.protocol(packet, index) != protocol) {
             return DropReason.BAD_VNET_HEADER;
         }
-        transportOffset = Ipv4Header.headerLength(packet, index);
-        packetLength = Ipv4Header.totalLength(packet, index); // bytes after it are not the packet's
+        transportOffset = linkHeaderLength + Ipv4Header.headerLength(packet, index);
+        packetLength = linkHeaderLength + Ipv4Header.totalLength(packet, index); // bytes after it are not the packet's
         return null;
     }
 
@@ -137,9 +162,27 @@ public final class VnetPacketLayout {
             return next == TcpHeader.PROTOCOL || next == Ipv6Header.PROTOCOL_UDP
                     ? DropReason.BAD_VNET_HEADER : DropReason.UNSUPPORTED_GSO;
         }
-        transportOffset = Ipv6Header.LENGTH;
-        packetLength = Ipv6Header.LENGTH + Ipv6Header.payloadLength(packet, index);
+        transportOffset = linkHeaderLength + Ipv6Header.LENGTH;
+        packetLength = linkHeaderLength + Ipv6Header.LENGTH + Ipv6Header.payloadLength(packet, index);
         return null;
+    }
+
+    /**
+     * A super-packet's Ethernet header (TAP): untagged, of the gso_type's family (the kernel's
+     * segmentation copies the link header to every segment; a tagged one it would not expect).
+     */
+    private DropReason checkLinkHeader(ByteBuf packet, int index, int length) {
+        if (linkHeaderLength == 0) {
+            return null;
+        }
+        if (length < linkHeaderLength) {
+            return DropReason.TRUNCATED;
+        }
+        int type = EthernetHeader.outerType(packet, index);
+        if (EthernetHeader.isTagType(type)) {
+            return DropReason.UNSUPPORTED_GSO;
+        }
+        return type == (ipv4 ? EtherType.IPV4 : EtherType.IPV6) ? null : DropReason.BAD_VNET_HEADER;
     }
 
     /** A UDP super-packet's length field covers the whole of it. */
@@ -168,6 +211,11 @@ public final class VnetPacketLayout {
         return needsChecksum;
     }
 
+    /** Where the IP header starts, from the start of the packet: the link header's length (0 on TUN). */
+    public int networkOffset() {
+        return linkHeaderLength;
+    }
+
     /** Super-packet: IPv4 (else IPv6). */
     public boolean isIpv4() {
         return ipv4;
@@ -193,7 +241,7 @@ public final class VnetPacketLayout {
         return transportOffset;
     }
 
-    /** Super-packet: the IP and TCP/UDP headers' length, i.e. where the payload starts. */
+    /** Super-packet: the link, IP and TCP/UDP headers' length, i.e. where the payload starts. */
     public int headersLength() {
         return headersLength;
     }

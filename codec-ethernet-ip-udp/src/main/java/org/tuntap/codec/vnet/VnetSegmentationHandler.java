@@ -10,8 +10,9 @@ import org.tuntap.codec.DropReason;
 
 /**
  * Inbound, on a {@code TunChannel} with the transport's {@code VNET_HDR} option on: turns what
- * the device reads (a {@link VirtioNetHeader} and an IP packet behind it) into ordinary IP
- * packets for the layers above ({@code Ipv6Codec}, {@code Ipv4Codec}, or the application).
+ * the device reads (a {@link VirtioNetHeader} and an IP packet or, on TAP, an Ethernet frame
+ * behind it) into ordinary packets for the layers above ({@code Ipv6Codec}, {@code Ipv4Codec},
+ * {@code EthernetCodec}, or the application).
  *
  * <ul>
  *   <li>A TCP or UDP super-packet (TSO4, TSO6, USO4, USO6) is split by {@link GsoSegmenter}
@@ -29,16 +30,28 @@ import org.tuntap.codec.DropReason;
  * back in front of each packet (or a coalescing handler writes super-packets).
  *
  * <p>Place it first, right after the channel, on a channel without {@code PACKET_INFO} (with
- * it, the PI header would come before the virtio-net header). One instance per channel: it
- * keeps the parsed layout between reads.
+ * it, the PI header would come before the virtio-net header). On a TAP device use
+ * {@link #forEthernet()}: the packets are Ethernet frames, and each segment of a super-packet
+ * carries a copy of its Ethernet header. One instance per channel: it keeps the parsed layout
+ * between reads.
  */
 public final class VnetSegmentationHandler extends ChannelInboundHandlerAdapter {
 
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(VnetSegmentationHandler.class));
-    private final VnetPacketLayout layout = new VnetPacketLayout();
+    private final VnetPacketLayout layout;
 
-    /** Quiet drops, nothing counted yet. */
+    /** For IP packets (a TUN device): quiet drops, nothing counted yet. */
     public VnetSegmentationHandler() {
+        this(new VnetPacketLayout());
+    }
+
+    private VnetSegmentationHandler(VnetPacketLayout layout) {
+        this.layout = layout;
+    }
+
+    /** For Ethernet frames (a TAP device): quiet drops, nothing counted yet. */
+    public static VnetSegmentationHandler forEthernet() {
+        return new VnetSegmentationHandler(VnetPacketLayout.forEthernet());
     }
 
     /** Raise a {@code DecoderException} for every drop (after counting it). Default off. */

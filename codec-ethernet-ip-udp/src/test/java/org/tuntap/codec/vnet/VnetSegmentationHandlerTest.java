@@ -188,6 +188,65 @@ class VnetSegmentationHandlerTest {
     }
 
     @Test
+    void onTapEverySegmentCarriesTheSuperPacketsEthernetHeader() {
+        byte[] payload = payload(2 * MSS + 9);
+        byte[] tso4 = InetPackets.withPartialChecksum(
+                InetPackets.tcp(V4_A, V4_B, 40000, 443, 1000, 77, TcpHeaderFlags.ACK, 41, TIMESTAMPS, payload));
+        byte[] uso6 = InetPackets.withPartialChecksum(InetPackets.udp(V6_A, V6_B, 5000, 6000, 0, payload));
+        Object[][] cases = { // what, ethertype, gso_type, transport offset, transport header, checksum offset, packet, gso_size
+            {"TSO4", 0x0800, GSO_TCPV4, IPV4_HEADER, TCP, 16, tso4, 1000},
+            {"USO6", 0x86DD, GSO_UDP_L4, IPV6_HEADER, 8, 6, uso6, 1200},
+        };
+        for (Object[] c : cases) {
+            byte[] ethernet = ethernetHeader((int) c[1]);
+            int gsoType = (int) c[2];
+            int transport = (int) c[3];
+            int headers = transport + (int) c[4];
+            List<byte[]> tun = segment(header(FLAG_NEEDS_CSUM, gsoType, headers, (int) c[7], transport, (int) c[5]),
+                    (byte[]) c[6]);
+            // On TAP hdr_len and csum_start count the Ethernet header too.
+            List<byte[]> tap = segment(VnetSegmentationHandler.forEthernet(),
+                    header(FLAG_NEEDS_CSUM, gsoType, ETHERNET + headers, (int) c[7], ETHERNET + transport, (int) c[5]),
+                    concat(ethernet, (byte[]) c[6]));
+            assertTrue(tun.size() > 1, c[0] + ": a super-packet");
+            assertEquals(tun.size(), tap.size(), c[0] + ": segments");
+            for (int i = 0; i < tun.size(); i++) {
+                assertArrayEquals(concat(ethernet, tun.get(i)), tap.get(i), c[0] + ": segment " + i
+                        + " is the TUN segment behind the super-packet's Ethernet header");
+            }
+        }
+        byte[] partial = InetPackets.withPartialChecksum(InetPackets.udp(V4_A, V4_B, 1, 2, 3, payload(300)));
+        assertArrayEquals(concat(ethernetHeader(0x0800), InetPackets.udp(V4_A, V4_B, 1, 2, 3, payload(300))),
+                single(segment(VnetSegmentationHandler.forEthernet(),
+                        header(FLAG_NEEDS_CSUM, GSO_NONE, 0, 0, ETHERNET + IPV4_HEADER, 6), concat(ethernetHeader(0x0800), partial))),
+                "a frame's partial checksum completed where csum_start says");
+    }
+
+    @Test
+    void onTapASuperPacketsLinkHeaderMustCarryItsFamily() {
+        byte[] uso4 = InetPackets.udp(V4_A, V4_B, 1, 2, 5, payload(3000));
+        byte[] header = header(FLAG_NEEDS_CSUM, GSO_UDP_L4, ETHERNET + 28, MSS, ETHERNET + 20, 6);
+        byte[] tagged = concat(Arrays.copyOf(ethernetHeader(0x8100), 12), new byte[] {(byte) 0x81, 0, 0, 5, 8, 0});
+        Object[][] cases = {
+            {"IPv6's ethertype on an IPv4 super-packet", concat(ethernetHeader(0x86DD), uso4), DropReason.BAD_VNET_HEADER},
+            {"ARP's ethertype", concat(ethernetHeader(0x0806), uso4), DropReason.BAD_VNET_HEADER},
+            {"a VLAN tag", concat(tagged, uso4), DropReason.UNSUPPORTED_GSO},
+            {"shorter than the Ethernet header", Arrays.copyOf(ethernetHeader(0x0800), 10), DropReason.TRUNCATED},
+            {"no Ethernet header at all (a TUN packet)", uso4, DropReason.BAD_VNET_HEADER},
+        };
+        for (Object[] c : cases) {
+            VnetSegmentationHandler handler = VnetSegmentationHandler.forEthernet();
+            EmbeddedChannel channel = new EmbeddedChannel(handler);
+            ByteBuf read = read(header, (byte[]) c[1]);
+            channel.writeInbound(read);
+            assertNull(channel.readInbound(), c[0] + ": nothing passed on");
+            assertEquals(0, read.refCnt(), c[0] + ": released");
+            assertEquals(1L, handler.dropCounters().get((DropReason) c[2]), c[0] + ": " + handler.dropCounters());
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void shorterThanTheHeaderIsTruncated() {
         VnetSegmentationHandler handler = new VnetSegmentationHandler();
         EmbeddedChannel channel = new EmbeddedChannel(handler);
@@ -254,7 +313,10 @@ class VnetSegmentationHandlerTest {
 
     /** Feeds header + packet through a fresh handler; returns what it fired, copied, all buffers released. */
     private static List<byte[]> segment(byte[] header, byte[] packet) {
-        VnetSegmentationHandler handler = new VnetSegmentationHandler();
+        return segment(new VnetSegmentationHandler(), header, packet);
+    }
+
+    private static List<byte[]> segment(VnetSegmentationHandler handler, byte[] header, byte[] packet) {
         EmbeddedChannel channel = new EmbeddedChannel(handler);
         ByteBuf read = read(header, packet);
         channel.writeInbound(read);
@@ -296,6 +358,19 @@ class VnetSegmentationHandlerTest {
             payload[i] = (byte) (i * 7 + i / 251);
         }
         return payload;
+    }
+
+    private static final int ETHERNET = 14;
+
+    /** An untagged Ethernet header, from 02:00:00:00:00:01 to 02:00:00:00:00:02. */
+    private static byte[] ethernetHeader(int etherType) {
+        return new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, (byte) (etherType >>> 8), (byte) etherType};
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     private static byte[] patch(byte[] packet, int at, int value) {
