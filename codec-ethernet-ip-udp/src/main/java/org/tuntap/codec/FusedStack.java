@@ -26,8 +26,8 @@ import java.util.List;
  * (copying a small payload costs less than a composite and a gathering write); else a
  * {@link Headroom} composite, the payload never copied.
  *
- * <p>With a {@link FusedWriteMerger} below the bottom (a coalescing handler with USO on a TUN
- * device), a written datagram first tries to join the merger's open super-packet: then only its
+ * <p>With a {@link FusedWriteMerger} below the bottom (a coalescing handler with USO on a TUN or
+ * TAP device), a written datagram first tries to join the merger's open super-packet: then only its
  * payload is copied there, no header built. Else it starts the next super-packet, built whole in
  * the merger's buffer (payload copied: the super-packet is one buffer).
  */
@@ -52,6 +52,8 @@ public final class FusedStack {
     private final FusedWriteMerger merger;
     private final FusedFields fields = new FusedFields();
     private final int headerLength;
+    /** The bytes in front of the IP header: the Ethernet header's on TAP, 0 on TUN. */
+    private final int linkHeaderLength;
     /** The buffer being delivered inbound, while the top's fire is running; else null. */
     private ByteBuf delivering;
 
@@ -72,6 +74,7 @@ public final class FusedStack {
             }
         }
         this.headerLength = length;
+        this.linkHeaderLength = layers[0].fusedTakes() == LayerHandler.Bytes.ETHERNET_FRAME ? layers[0].fusedHeaderLength() : 0;
         this.decoders = new LayerHandler[decoding];
         this.routers = new LayerHandler[Math.max(decoding - 1, 0)];
         this.encoders = new LayerHandler[encoding];
@@ -135,7 +138,8 @@ public final class FusedStack {
         for (int i = 0; i < layers.length; i++) {
             layers[i] = fusing(pipeline, names, bottom + i);
         }
-        FusedWriteMerger merger = layers[0].fusedTakes() == LayerHandler.Bytes.IP_PACKET
+        LayerHandler.Bytes device = layers[0].fusedTakes();
+        FusedWriteMerger merger = device == LayerHandler.Bytes.IP_PACKET || device == LayerHandler.Bytes.ETHERNET_FRAME
                 ? mergerBelow(pipeline, names, bottom) : null;
         FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)),
                 merger);
@@ -234,7 +238,7 @@ public final class FusedStack {
                 payload.release();
                 return true;
             }
-            ByteBuf start = merger == null ? null : merger.startBuffer(headerLength, payloadLength);
+            ByteBuf start = merger == null ? null : merger.startBuffer(linkHeaderLength, headerLength, payloadLength);
             if (start != null) {
                 merging = true;
                 packet = start;

@@ -37,6 +37,7 @@ class FusedWriteMergerTest {
         final List<byte[]> opened = new ArrayList<>();
         final List<byte[]> joined = new ArrayList<>();
         final List<Integer> joinedPorts = new ArrayList<>();
+        final List<Integer> linkHeaderLengths = new ArrayList<>();
         int offered;
 
         @Override
@@ -52,7 +53,8 @@ class FusedWriteMergerTest {
         }
 
         @Override
-        public ByteBuf startBuffer(int headerLength, int payloadLength) {
+        public ByteBuf startBuffer(int linkHeaderLength, int headerLength, int payloadLength) {
+            linkHeaderLengths.add(linkHeaderLength);
             return Unpooled.buffer(3 + headerLength + payloadLength).writeZero(3); // a header of its own in front
         }
 
@@ -95,6 +97,7 @@ class FusedWriteMergerTest {
         }
         assertEquals(3, merger.offered);
         assertEquals(1, merger.opened.size());
+        assertEquals(List.of(0), merger.linkHeaderLengths, "an IP packet: nothing in front of its IP header");
         List<byte[]> reference = unmerged(4);
         assertArrayEquals(reference.get(0), merger.opened.get(0), "built as the stack builds it alone");
         assertEquals(2, merger.joined.size());

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.FusedWriteMerger;
+import org.tuntap.codec.ethernet.EthernetHeader;
 
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
@@ -40,6 +41,10 @@ import java.util.Set;
  * as no other flow's come between them. A packet written any other way ends the open
  * super-packet first, and while packets are held the fused path's are held with them.
  *
+ * <p>On a TAP device use {@link #forEthernet}: the packets are Ethernet frames, and only the
+ * fused path's datagrams merge (behind one Ethernet header, theirs the same); frames written
+ * any other way (ARP, NDP, anything the layered path sends) go out as they are, in order.
+ *
  * <p>A merged packet's write promise completes when its super-packet's write does. Nothing is
  * held across a flush; a close fails and releases what is held, and a handler removed passes it
  * on unmerged.
@@ -49,6 +54,8 @@ public final class CoalescingHandler extends ChannelDuplexHandler implements Fus
     /** Super-packets the fused path starts with room for, until one has shown how many join. */
     private static final int FIRST_EXPECTED_SEGMENTS = 8;
 
+    /** The bytes in front of a packet's IP header: 0 on TUN, the Ethernet header's on TAP. */
+    private final int linkHeaderLength;
     private volatile EnumSet<GsoOffload> offloads;
     private List<HeldPacket> held = new ArrayList<>();
     private boolean flushing;
@@ -58,9 +65,19 @@ public final class CoalescingHandler extends ChannelDuplexHandler implements Fus
     /** How many datagrams the last fused super-packet took: the room the next one starts with. */
     private int expectedSegments = FIRST_EXPECTED_SEGMENTS;
 
-    /** A handler that may use {@code offloads}, the segmentation offloads the kernel accepted. */
+    /** A handler for IP packets (TUN) that may use {@code offloads}, the segmentation offloads the kernel accepted. */
     public CoalescingHandler(Set<GsoOffload> offloads) {
+        this(0, offloads);
+    }
+
+    private CoalescingHandler(int linkHeaderLength, Set<GsoOffload> offloads) {
+        this.linkHeaderLength = linkHeaderLength;
         setOffloads(offloads);
+    }
+
+    /** A handler for Ethernet frames (TAP) that may use {@code offloads}; only the fused path merges. */
+    public static CoalescingHandler forEthernet(Set<GsoOffload> offloads) {
+        return new CoalescingHandler(EthernetHeader.LENGTH, offloads);
     }
 
     /** Changes the offloads it may use, say once the channel is bound; applies from the next flush. */
@@ -84,7 +101,8 @@ public final class CoalescingHandler extends ChannelDuplexHandler implements Fus
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         writeOpen(); // written before this one: it leaves first
-        if (offloads.isEmpty() && held.isEmpty()) {
+        if (linkHeaderLength > 0 || offloads.isEmpty() && held.isEmpty()) {
+            // Frames are not merged at the flush (their link headers are not compared): nothing to hold for.
             writeAsItIs(ctx, msg, promise); // nothing to merge with: no reason to hold it
             return;
         }
@@ -123,11 +141,13 @@ public final class CoalescingHandler extends ChannelDuplexHandler implements Fus
 
     /**
      * A buffer for the next super-packet, the empty virtio-net header written: only with USO4,
-     * and only while nothing is held (held packets were written first and must leave first).
+     * for the packets of this handler's device (IP packets, or frames), and only while nothing is
+     * held (held packets were written first and must leave first).
      */
     @Override
-    public ByteBuf startBuffer(int headerLength, int payloadLength) {
-        if (context == null || !held.isEmpty() || !offloads.contains(GsoOffload.USO4)) {
+    public ByteBuf startBuffer(int linkHeaderLength, int headerLength, int payloadLength) {
+        if (context == null || linkHeaderLength != this.linkHeaderLength || !held.isEmpty()
+                || !offloads.contains(GsoOffload.USO4)) {
             return null;
         }
         int room = Math.min(CoalescedGroup.MAX_PACKET_LENGTH,
@@ -139,7 +159,7 @@ public final class CoalescingHandler extends ChannelDuplexHandler implements Fus
     @Override
     public void open(FusedFields fields, ByteBuf packet, ChannelPromise promise) {
         writeOpen();
-        open = new OpenSuperPacket(fields, packet, promise);
+        open = new OpenSuperPacket(fields, packet, linkHeaderLength, promise);
     }
 
     /** Seals the open super-packet and writes it on (not flushed), its datagrams' promises with it. */

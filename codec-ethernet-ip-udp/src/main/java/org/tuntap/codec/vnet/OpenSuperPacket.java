@@ -2,6 +2,7 @@ package org.tuntap.codec.vnet;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelPromise;
+import org.tuntap.codec.EtherType;
 import org.tuntap.codec.FusedFields;
 import org.tuntap.codec.checksum.InternetChecksum;
 import org.tuntap.codec.ipv4.Ipv4Header;
@@ -13,12 +14,13 @@ import java.util.List;
 /**
  * The USO super-packet a fused stack is writing into, for {@link CoalescingHandler}: its first
  * datagram built whole by the stack's layers (IPv4 and UDP headers, behind the empty virtio-net
- * header), each next datagram of the same flow only its payload appended. {@link #seal} makes
+ * header, and on TAP behind the Ethernet header), each next datagram of the same flow only its
+ * payload appended. {@link #seal} makes
  * the headers those of the whole, as {@link SuperPacket} does for held packets; a super-packet
  * nothing joined stays the ordinary packet its layers built.
  *
  * <p>The rules are {@link CoalescedGroup}'s, for packets the stack builds itself: the same
- * addresses and ports (TTL, DSCP and DF are the IPv4 layer's settings, the identification counts
+ * addresses and ports, and on TAP the same MAC addresses (TTL, DSCP and DF are the IPv4 layer's settings, the identification counts
  * up as the kernel numbers the segments), payloads of the first's size but a shorter last one,
  * at most {@link CoalescedGroup#MAX_SEGMENTS} of them and {@link CoalescedGroup#MAX_PACKET_LENGTH}
  * bytes of IP packet. Only an IPv4 packet without options, not a fragment, with a UDP checksum
@@ -29,8 +31,11 @@ final class OpenSuperPacket {
     /** Headers the super-packet repeats per segment: IPv4 without options, then UDP. */
     private static final int HEADERS = Ipv4Header.MIN_LENGTH + UdpHeader.LENGTH;
 
-    private final ByteBuf buffer; // the virtio-net header at its reader index, the IPv4 packet behind it
+    private final ByteBuf buffer; // the virtio-net header at its reader index, the frame or IPv4 packet behind it
+    private final int linkHeaderLength;
     private final int ip;
+    private final long sourceMac;
+    private final long destinationMac;
     private final boolean mergeable;
     private final int source;
     private final int destination;
@@ -42,10 +47,16 @@ final class OpenSuperPacket {
     private int lastPayloadLength;
     private int segments = 1;
 
-    /** Takes over {@code buffer}: the empty header, then the first packet as its layers built it. */
-    OpenSuperPacket(FusedFields fields, ByteBuf buffer, ChannelPromise promise) {
+    /**
+     * Takes over {@code buffer}: the empty header, then the first packet as its layers built it,
+     * its IP header {@code linkHeaderLength} bytes in (an Ethernet frame's 14, else 0).
+     */
+    OpenSuperPacket(FusedFields fields, ByteBuf buffer, int linkHeaderLength, ChannelPromise promise) {
         this.buffer = buffer;
-        this.ip = buffer.readerIndex() + VirtioNetHeader.LENGTH;
+        this.linkHeaderLength = linkHeaderLength;
+        this.ip = buffer.readerIndex() + VirtioNetHeader.LENGTH + linkHeaderLength;
+        this.sourceMac = fields.sourceMac();
+        this.destinationMac = fields.destinationMac();
         this.firstPromise = promise;
         this.source = fields.source();
         this.destination = fields.destination();
@@ -54,6 +65,7 @@ final class OpenSuperPacket {
         this.segmentSize = buffer.writerIndex() - ip - HEADERS;
         this.lastPayloadLength = segmentSize;
         this.mergeable = fields.protocol() == Ipv4Header.PROTOCOL_UDP && segmentSize > 0
+                && (linkHeaderLength == 0 || fields.etherType() == EtherType.IPV4)
                 && Ipv4Header.version(buffer, ip) == 4 && Ipv4Header.headerLength(buffer, ip) == Ipv4Header.MIN_LENGTH
                 && !Ipv4Header.isFragment(buffer, ip) && UdpHeader.checksumField(buffer, ip + Ipv4Header.MIN_LENGTH) != 0;
     }
@@ -74,7 +86,8 @@ final class OpenSuperPacket {
                 || buffer.writerIndex() - ip + length > CoalescedGroup.MAX_PACKET_LENGTH
                 || fields.protocol() != Ipv4Header.PROTOCOL_UDP
                 || fields.source() != source || fields.destination() != destination
-                || fields.sourcePort() != sourcePort || fields.destinationPort() != destinationPort) {
+                || fields.sourcePort() != sourcePort || fields.destinationPort() != destinationPort
+                || linkHeaderLength > 0 && !sameLinkHeader(fields)) {
             return false;
         }
         buffer.writeBytes(payload, payload.readerIndex(), length);
@@ -87,6 +100,12 @@ final class OpenSuperPacket {
             joinedPromises.add(promise);
         }
         return true;
+    }
+
+    /** Every segment gets the first one's Ethernet header: a datagram for other MACs may not join. */
+    private boolean sameLinkHeader(FusedFields fields) {
+        return fields.sourceMac() == sourceMac && fields.destinationMac() == destinationMac
+                && fields.etherType() == EtherType.IPV4;
     }
 
     /**
@@ -106,7 +125,8 @@ final class OpenSuperPacket {
             UdpHeader.setChecksumField(buffer, udp, InternetChecksum.fold(
                     InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, udpLength)));
             VirtioNetHeader.set(buffer, buffer.readerIndex(), VirtioNetHeader.FLAG_NEEDS_CSUM, VirtioNetHeader.GSO_UDP_L4,
-                    HEADERS, segmentSize, Ipv4Header.MIN_LENGTH, UdpHeader.CHECKSUM_OFFSET);
+                    linkHeaderLength + HEADERS, segmentSize, linkHeaderLength + Ipv4Header.MIN_LENGTH,
+                    UdpHeader.CHECKSUM_OFFSET); // hdr_len and csum_start count from the frame's start
         }
         return buffer;
     }

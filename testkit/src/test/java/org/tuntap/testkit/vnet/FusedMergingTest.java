@@ -7,7 +7,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.junit.jupiter.api.Test;
+import org.tuntap.codec.arp.ArpHandler;
+import org.tuntap.codec.arp.ArpPacket;
 import org.tuntap.codec.checksum.ChecksumPolicy;
+import org.tuntap.codec.EtherType;
+import org.tuntap.codec.ethernet.EthernetCodec;
+import org.tuntap.codec.ethernet.EthernetHeader;
+import org.tuntap.codec.ethernet.MacAddress;
 import org.tuntap.codec.ipv4.Ipv4Codec;
 import org.tuntap.codec.ipv6.Ipv6Codec;
 import org.tuntap.codec.udp.UdpCodec;
@@ -18,6 +24,7 @@ import org.tuntap.codec.vnet.VnetHeaderEncoder;
 import org.tuntap.codec.vnet.VnetSegmentationHandler;
 import org.tuntap.testkit.TunnelHarness;
 import org.tuntap.transport.TunChannelOption;
+import org.tuntap.transport.TunMode;
 import org.tuntap.transport.TunOffload;
 
 import java.net.InetSocketAddress;
@@ -47,6 +54,7 @@ class FusedMergingTest {
     private static final InetSocketAddress PEER4 = new InetSocketAddress("192.0.2.1", 21345);
     private static final InetSocketAddress OTHER_PEER4 = new InetSocketAddress("192.0.2.1", 21346);
     private static final InetSocketAddress PEER6 = new InetSocketAddress("2001:db8::1", 21345);
+    private static final MacAddress APP_MAC = MacAddress.parse("02:00:00:00:00:02");
 
     /** Echoes every datagram (its content retained, no copy) and flushes once per read batch. */
     private static final class Echo extends SimpleChannelInboundHandler<DatagramPacket> {
@@ -73,6 +81,27 @@ class FusedMergingTest {
         if (bottom instanceof CoalescingHandler coalescer) {
             coalescer.setOffloads(GsoOffload.fromNames(harness.channel().config().getAppliedOffloads()));
         }
+        return harness;
+    }
+
+    /** The same on a TAP device: Ethernet and ARP between the coalescer (or encoder) and the IP layers. */
+    private static TunnelHarness tapHarness(ChannelHandler bottom, Echo app) {
+        TunnelHarness harness = TunnelHarness.builder()
+                .mode(TunMode.TAP)
+                .option(TunChannelOption.VNET_HDR, true)
+                .option(TunChannelOption.OFFLOADS, EnumSet.allOf(TunOffload.class))
+                .option(TunChannelOption.READ_BUDGET, 64)
+                .handlers(VnetSegmentationHandler.forEthernet(), bottom, new EthernetCodec(),
+                        new ArpHandler(APP_MAC, List.of(LOCAL4.getAddress())), new Ipv4Codec(), udp(), app)
+                .build();
+        if (bottom instanceof CoalescingHandler coalescer) {
+            coalescer.setOffloads(GsoOffload.fromNames(harness.channel().config().getAppliedOffloads()));
+        }
+        // One datagram first: the network resolves the program by ARP, and the program learns the
+        // network's MAC from the request, so the batch after it is echoed on the fused path.
+        readBatch(harness, 1, 10);
+        List<byte[]> first = harness.tunnel().takeAllDelivered();
+        assertEquals(2, first.size(), "the ARP reply and the echo");
         return harness;
     }
 
@@ -123,6 +152,52 @@ class FusedMergingTest {
                 }
                 assertFalse(harness.finish());
             }
+        }
+    }
+
+    @Test
+    void onTapTheEchoedBatchLeavesInSuperPacketsBehindOneEthernetHeaderAndArrivesAsTheUnmergedEchoWould() {
+        for (int[] sizeAndWrites : new int[][] {{64, 1}, {1400, 2}}) {
+            int size = sizeAndWrites[0];
+            List<byte[]> unmerged;
+            try (TunnelHarness reference = tapHarness(new VnetHeaderEncoder(), new Echo())) {
+                readBatch(reference, 50, size);
+                assertEquals(50, reference.tunnel().writeBufferSize(), "one write per echo without the coalescer");
+                unmerged = reference.tunnel().takeAllDelivered();
+                assertFalse(reference.finish());
+            }
+            Echo echo = new Echo();
+            try (TunnelHarness harness = tapHarness(CoalescingHandler.forEthernet(EnumSet.noneOf(GsoOffload.class)), echo)) {
+                readBatch(harness, 50, size);
+                assertEquals(sizeAndWrites[1], harness.tunnel().writeBufferSize(), size + " B: USO writes");
+                byte[] first = harness.tunnel().writeBuffer().get(0);
+                assertEquals(VirtioNetHeader.GSO_UDP_L4, first[1]);
+                assertEquals(14 + 20 + 8, (first[2] & 0xFF) | (first[3] & 0xFF) << 8, "hdr_len counts the Ethernet header");
+                assertSamePackets(unmerged, harness.tunnel().takeAllDelivered(), size + " B: the frames the network receives");
+                for (ChannelFuture write : echo.writes) {
+                    assertTrue(write.isSuccess());
+                }
+                assertFalse(harness.finish());
+            }
+        }
+    }
+
+    @Test
+    void onTapAFrameWrittenPastTheFusedPathIsNotHeldAndKeepsItsPlace() {
+        try (TunnelHarness harness = tapHarness(CoalescingHandler.forEthernet(EnumSet.noneOf(GsoOffload.class)), new Echo())) {
+            // Nothing flushed in between: the ARP frame comes from below the IP layers, as ArpHandler's own do.
+            harness.channel().write(datagram(PEER4, 200, 1));
+            harness.channel().write(datagram(PEER4, 200, 2));
+            harness.channel().pipeline().context(EthernetCodec.class).write(arpRequest());
+            harness.channel().write(datagram(PEER4, 200, 3));
+            harness.channel().write(datagram(PEER4, 200, 4));
+            harness.channel().flush();
+            harness.runPendingTasks();
+            assertEquals(3, harness.tunnel().writeBufferSize(), "[1, 2] [ARP] [3, 4]");
+            List<byte[]> delivered = harness.tunnel().takeAllDelivered();
+            assertEquals(5, delivered.size());
+            assertEquals(0x0806, (delivered.get(2)[12] & 0xFF) << 8 | delivered.get(2)[13] & 0xFF, "the ARP frame third");
+            assertFalse(harness.finish());
         }
     }
 
@@ -193,6 +268,18 @@ class FusedMergingTest {
         }
         assertEquals(0, harness.tunnel().writeBufferSize());
         assertFalse(harness.finish(), "nothing leaked");
+    }
+
+    /** An ARP request from the program for PEER4, framed. */
+    private static ByteBuf arpRequest() {
+        ByteBuf frame = io.netty.buffer.PooledByteBufAllocator.DEFAULT.heapBuffer();
+        EthernetHeader.write(frame, MacAddress.BROADCAST, APP_MAC, EtherType.ARP);
+        ArpPacket.write(frame, ArpPacket.REQUEST, APP_MAC.bits(), ipv4(LOCAL4), 0, ipv4(PEER4));
+        return frame;
+    }
+
+    private static int ipv4(InetSocketAddress address) {
+        return java.nio.ByteBuffer.wrap(address.getAddress().getAddress()).getInt();
     }
 
     private static DatagramPacket datagram(InetSocketAddress to, int size, int seed) {
