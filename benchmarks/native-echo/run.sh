@@ -13,9 +13,9 @@
 # permanent after the warm-up (C: a static entry; Netty: the MAC its ArpHandler answered with),
 # so no ARP falls in the measured window. There is no raw Netty echo on TAP.
 #
-# netty-offload (TUN) is the same pipeline with the transport's VNET_HDR and offloads: the echoes
-# of one read batch leave as one USO super-packet (one write for up to 64 datagrams), which the
-# kernel segments again. IMPLS="c netty-offload" runs a subset (c first: the ratios are to it).
+# netty-offload is the same pipeline with the transport's VNET_HDR and offloads: the echoes of
+# one read batch leave as one USO super-packet (one write for up to 64 datagrams; on TAP behind
+# one Ethernet header), which the kernel segments again. IMPLS="c netty-offload" runs a subset (c first: the ratios are to it).
 #
 # Each run also reports the echo process's CPU time per echoed packet, user and system (from
 # /proc/PID/stat over the measured window, every thread of the process): where the time goes
@@ -69,7 +69,7 @@ fresh_device() {
 }
 target=198.51.100.2
 impls="c netty-raw netty netty-offload"
-[ "$mode" = tap ] && impls="c netty"
+[ "$mode" = tap ] && impls="c netty netty-offload"
 impls=${IMPLS:-$impls}
 c_mac=02:00:00:00:00:02 # the C echo's MAC in TAP mode: whatever the kernel is told
 
@@ -83,7 +83,7 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
     c) "$out/c-echo" "$device" $([ "$mode" = tap ] && echo tap) >"$log" 2>&1 & ;;
     netty-raw) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --raw >"$log" 2>&1 & ;;
     netty) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none >"$log" 2>&1 & ;;
-    netty-offload) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --offload >"$log" 2>&1 & ;;
+    netty-offload) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none --offload >"$log" 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 1 100); do

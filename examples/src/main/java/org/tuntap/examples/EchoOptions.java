@@ -48,7 +48,7 @@ final class EchoOptions {
             "              packet information; the native benchmark's transport-only figure)",
             "  --offload   a virtio-net header on every packet (VNET_HDR) and the kernel's offloads:",
             "              the echoes of one read batch to one peer leave as one USO super-packet",
-            "              (Linux 6.2+), one write for up to 64 datagrams (TUN, no --pi, no --pcap)",
+            "              (Linux 6.2+), one write for up to 64 datagrams (TUN or TAP; no --pi, no --pcap)",
             "exit status: 0 stopped as asked; 1 the device failed or could not be set up; 2 bad options");
 
     /** The smallest MTU the kernel gives a TUN/TAP device ({@code MIN_MTU} in drivers/net/tun.c). */
@@ -131,8 +131,8 @@ final class EchoOptions {
         if (raw && (mode != TunMode.TUN || packetInfo || pcap != null)) {
             throw new IllegalArgumentException("--raw echoes bare IPv4 packets: TUN mode, no --pi, no --pcap");
         }
-        if (offload && (mode != TunMode.TUN || packetInfo || pcap != null || raw)) {
-            throw new IllegalArgumentException("--offload puts a virtio-net header on every packet: TUN mode, "
+        if (offload && (packetInfo || pcap != null || raw)) {
+            throw new IllegalArgumentException("--offload puts a virtio-net header on every packet: "
                     + "no --pi (it would come first), no --pcap, no --raw");
         }
         if (nativeMode && !configureAddress && (name == null || new TunAddress(name).isTemplate())) {

@@ -37,7 +37,7 @@ import java.util.StringJoiner;
  * TAP: TunChannel → [pcap] → [PI] → Ethernet → ARP/NDP → IPv6 → reassembly → IPv4 → reassembly → UDP → ICMP echo → echo → errors
  * </pre>
  * The PI layer is there only when the channel carries packet information. With the transport's
- * {@code VNET_HDR} on (TUN), the virtio-net header's handlers come first: inbound,
+ * {@code VNET_HDR} on (TUN or TAP), the virtio-net header's handlers come first: inbound,
  * {@link VnetSegmentationHandler} strips the header (and splits super-packets); outbound,
  * {@link CoalescingHandler} writes it, and the fused IPv4/UDP path writes the echoes of a read
  * batch into USO super-packets there ({@link #useOffloads} once the kernel has said which it
@@ -56,7 +56,8 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
     private final List<? extends InetAddress> ownAddresses;
     private final OutputStream pcap;
     private final RateLimitedErrorLog errors;
-    private final CoalescingHandler coalescer = new CoalescingHandler(Set.of());
+    /** Made with the channel: the coalescer for IP packets (TUN) or Ethernet frames (TAP). */
+    private volatile CoalescingHandler coalescer;
 
     /** Each layer's drop counters by name, in pipeline order, once the channel is set up. */
     private volatile Map<String, List<DropCounters>> drops = Map.of();
@@ -91,8 +92,9 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
         boolean tap = channel.config().getMode() == TunMode.TAP;
         Map<String, List<DropCounters>> counters = new LinkedHashMap<>();
         if (channel.config().isVnetHdr()) {
-            VnetSegmentationHandler segmentation = new VnetSegmentationHandler();
+            VnetSegmentationHandler segmentation = tap ? VnetSegmentationHandler.forEthernet() : new VnetSegmentationHandler();
             add(pipeline, "vnet", segmentation, "virtio-net", segmentation.dropCounters(), counters);
+            coalescer = tap ? CoalescingHandler.forEthernet(Set.of()) : new CoalescingHandler(Set.of());
             pipeline.addLast("coalescer", coalescer);
         }
         if (channel.config().isPacketInfo()) {
@@ -126,10 +128,14 @@ public final class EchoPipeline extends ChannelInitializer<TunChannel> {
 
     /**
      * The segmentation offloads the kernel accepted for the channel (with {@code VNET_HDR}):
-     * which super-packets the coalescer may write. Until called it writes none.
+     * which super-packets the coalescer may write. Until called it writes none; without
+     * {@code VNET_HDR} there is no coalescer, and this does nothing.
      */
     public void useOffloads(Set<GsoOffload> offloads) {
-        coalescer.setOffloads(offloads);
+        CoalescingHandler set = coalescer;
+        if (set != null) { // none without VNET_HDR: nothing to merge into
+            set.setOffloads(offloads);
+        }
     }
 
     private static void add(ChannelPipeline pipeline, String name, ChannelHandler handler, String layer,

@@ -84,7 +84,8 @@ class UdpEchoAppTest {
             "native --seconds -5", "native --seconds 0",
             "native --address 999.1.1.1", "native --address localhost/8", "native --echo-address example.org",
             "native --address 2001:db8::1", "native --address none", "native --address none --name tun%d",
-            "--mode tan", "--frobnicate", "native --raw --mode tap",
+            "--mode tan", "--frobnicate", "native --raw --mode tap", "native --offload --pi", "native --offload --raw",
+            "native --mode tap --offload --pcap x.pcap",
             "native --address6 198.51.100.1", "native --address6 localhost", "native --address6 2001:db8::1/129",
             "native --address6 2001:db8::1/x", "native --address6 ff02::1", "native --address6 ::", "native --address6 ::1",
             "native --address6 fe80::1%eth0", "native --address6", "native --echo-address6 198.51.100.2",
@@ -120,6 +121,14 @@ class UdpEchoAppTest {
         assertTrue(Run.of("native", "--mtu", "1279").oneErrorLine().contains("--mtu 1279: IPv6 needs at least 1280 (or --address6 none)"));
         assertTrue(Run.of("native", "--address", "none", "--name", "tun0", "--address6", "2001:db8::5").oneErrorLine()
                 .contains("--address none leaves the device as it is: leave --address6 out"));
+    }
+
+    @Test
+    void offloadTakesBothModes() {
+        assertTrue(EchoOptions.parse("native", "--offload").offload);
+        EchoOptions tap = EchoOptions.parse("native", "--mode", "tap", "--offload");
+        assertTrue(tap.offload);
+        assertEquals(org.tuntap.transport.TunMode.TAP, tap.mode);
     }
 
     @Test
