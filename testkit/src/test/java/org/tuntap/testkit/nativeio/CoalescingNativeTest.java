@@ -107,16 +107,7 @@ class CoalescingNativeTest {
         TunChannel channel = usoChannel(coalescer, false, new VnetSegmentationHandler(), coalescer, new Ipv4Codec(),
                 new UdpCodec(), new Echo());
         try (DatagramSocket socket = kernelSocket()) {
-            for (int i = 0; i < DATAGRAMS; i++) {
-                byte[] payload = payload(i);
-                socket.send(new java.net.DatagramPacket(payload, payload.length, FROM));
-            }
-            long writtenBefore = packetsWritten(channel);
-            channel.config().setAutoRead(true);
-            receiveEveryDatagramInOrder(socket);
-            long writes = packetsWritten(channel) - writtenBefore;
-            // One batch of 40 is one write; allow the kernel to have handed them over in two.
-            assertTrue(writes >= 1 && writes <= 2, DATAGRAMS + " echoes in " + writes + " writes");
+            echoOneReadBatch(channel, socket);
         } finally {
             channel.close().sync();
         }
@@ -140,18 +131,28 @@ class CoalescingNativeTest {
             socket.receive(echoed);
             assertEquals(first.length, echoed.getLength());
             channel.eventLoop().submit(() -> channel.config().setAutoRead(false)).sync();
-            for (int i = 0; i < DATAGRAMS; i++) {
-                byte[] payload = payload(i);
-                socket.send(new java.net.DatagramPacket(payload, payload.length, FROM));
-            }
-            long writtenBefore = packetsWritten(channel);
-            channel.config().setAutoRead(true);
-            receiveEveryDatagramInOrder(socket);
-            long writes = packetsWritten(channel) - writtenBefore;
-            assertTrue(writes >= 1 && writes <= 2, DATAGRAMS + " echoes in " + writes + " writes");
+            echoOneReadBatch(channel, socket);
         } finally {
             channel.close().sync();
         }
+    }
+
+    /**
+     * With the channel's auto-read off, sends {@link #DATAGRAMS} datagrams from the socket (they
+     * queue in the device), turns auto-read on so that they are read in one batch, and asserts
+     * every echo comes back in order and the echoes left in one or two writes (the kernel may
+     * hand the batch over in two).
+     */
+    private static void echoOneReadBatch(TunChannel channel, DatagramSocket socket) throws Exception {
+        for (int i = 0; i < DATAGRAMS; i++) {
+            byte[] payload = payload(i);
+            socket.send(new java.net.DatagramPacket(payload, payload.length, FROM));
+        }
+        long writtenBefore = packetsWritten(channel);
+        channel.config().setAutoRead(true);
+        receiveEveryDatagramInOrder(socket);
+        long writes = packetsWritten(channel) - writtenBefore;
+        assertTrue(writes >= 1 && writes <= 2, DATAGRAMS + " echoes in " + writes + " writes");
     }
 
     private TunChannel usoChannel(CoalescingHandler coalescer, boolean autoRead, ChannelHandler... handlers)
