@@ -68,6 +68,7 @@ class LinkDownUnderLoadNativeTest {
                 .handler(Pipelines.of(ch -> ch.pipeline().addLast(new Ipv4Codec(), new UdpCodec(), echo))), "bounce%d");
         AtomicBoolean loading = new AtomicBoolean(true);
         AtomicLong sent = new AtomicLong();
+        AtomicLong attempts = new AtomicLong();
         Thread load = null;
         NativeDevices.connect(channel);
         try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(KERNEL, 0));
@@ -79,6 +80,7 @@ class LinkDownUnderLoadNativeTest {
             load = new Thread(() -> {
                 byte[] payload = "load".getBytes(StandardCharsets.US_ASCII);
                 while (loading.get()) {
+                    attempts.incrementAndGet();
                     try {
                         loadSocket.send(new DatagramPacket(payload, payload.length, ECHO));
                         sent.incrementAndGet();
@@ -89,9 +91,12 @@ class LinkDownUnderLoadNativeTest {
                 }
             }, "load");
             load.start();
+            // On a contended machine the thread may not run for a while: the bounce must happen under load.
+            awaitAdvance(sent, 0, "the load thread sent nothing");
 
             for (int round = 1; round <= 3; round++) {
                 interfaces.setUp(name, false);
+                awaitAdvance(attempts, attempts.get(), "round " + round + ": the load thread did not try while the link was down");
                 // What the echo writes now fails in the kernel with EIO; one reply for certain:
                 ChannelFuture whileDown = channel.writeAndFlush(new io.netty.channel.socket.DatagramPacket(
                         Unpooled.copiedBuffer("lost", StandardCharsets.US_ASCII),
@@ -103,13 +108,21 @@ class LinkDownUnderLoadNativeTest {
                 assertEchoAnswers(probe, "after round " + round);
             }
             assertTrue(channel.droppedWrites() >= 3, "dropped writes: " + channel.droppedWrites());
-            assertTrue(sent.get() > 0, "the load thread sent nothing");
         } finally {
             loading.set(false);
             if (load != null) {
                 load.join();
             }
             channel.close().sync();
+        }
+    }
+
+    /** Waits (up to 10 s) until {@code counter} has moved past {@code from}. */
+    private static void awaitAdvance(AtomicLong counter, long from, String failure) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (counter.get() <= from) {
+            assertTrue(System.nanoTime() < deadline, failure);
+            LockSupport.parkNanos(1_000_000);
         }
     }
 
