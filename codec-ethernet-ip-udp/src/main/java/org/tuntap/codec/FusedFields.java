@@ -105,12 +105,15 @@ public final class FusedFields {
         this.transportLength = transportLength;
     }
 
-    /** Outbound: the transport's source port (what a {@link FusedWriteMerger} tells flows apart by). */
+    /**
+     * The transport's source port: inbound, the read packet's (set by the top layer's decode);
+     * outbound, the written one's (what a {@link FusedWriteMerger} tells flows apart by).
+     */
     public int sourcePort() {
         return sourcePort;
     }
 
-    /** Outbound: the transport's destination port. */
+    /** The transport's destination port, inbound and outbound as {@link #sourcePort()}. */
     public int destinationPort() {
         return destinationPort;
     }

@@ -43,6 +43,8 @@ public final class Ipv4Codec extends LayerHandler {
 
     private final DropPolicy drops = new DropPolicy(InternalLoggerFactory.getInstance(Ipv4Codec.class));
     private final Ipv4Repr header = new Ipv4Repr();
+    /** The fused decode's view of the packet being read (event loop only). */
+    private final Ipv4FixedHeader fixedHeader = new Ipv4FixedHeader();
     private ChecksumPolicy checksums = ChecksumPolicy.BOTH;
     private Ipv6Handling ipv6 = Ipv6Handling.PASS;
     private int nextIdentification;
@@ -334,21 +336,24 @@ public final class Ipv4Codec extends LayerHandler {
      */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        // Each field read once: every read of a ByteBuf checks the buffer.
-        if (Ipv4Header.check(buf, index, fields.end() - index, checksums.verify()) != null
-                || Ipv4Header.isFragment(buf, index)) {
+        int length = fields.end() - index;
+        if (length < Ipv4Header.MIN_LENGTH) {
             return -1;
         }
-        int source = Ipv4Header.source(buf, index);
-        int destination = Ipv4Header.destination(buf, index);
+        Ipv4FixedHeader header = fixedHeader.load(buf, index); // every field from three reads
+        if (header.hasOptions() || header.check(length, checksums.verify()) != null || header.isFragment()) {
+            return -1; // options are rare: the layered path checks them
+        }
+        int source = header.source();
+        int destination = header.destination();
         if (Ipv4Addresses.isMartianSource(source, destination)) {
             return -1;
         }
-        fields.end(index + Ipv4Header.totalLength(buf, index)); // link-layer padding is not ours
+        fields.end(index + header.totalLength()); // link-layer padding is not ours
         fields.source(source);
         fields.destination(destination);
-        fields.protocol(Ipv4Header.protocol(buf, index));
-        return index + Ipv4Header.headerLength(buf, index);
+        fields.protocol(header.protocol());
+        return index + Ipv4Header.MIN_LENGTH;
     }
 
     /** Packets longer than the MTU take the layered path, where they are fragmented (or refused). */

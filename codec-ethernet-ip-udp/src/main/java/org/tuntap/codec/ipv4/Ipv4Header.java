@@ -20,6 +20,19 @@ public final class Ipv4Header {
     /** Protocol number of UDP. */
     public static final int PROTOCOL_UDP = 17;
 
+    // Where each field is, from the start of the header: the byte accessors here and the word
+    // accessors of Ipv4FixedHeader read them from these.
+    static final int VERSION_IHL = 0;
+    static final int TOS = 1;
+    static final int TOTAL_LENGTH = 2;
+    static final int IDENTIFICATION = 4;
+    static final int FLAGS_FRAGMENT = 6;
+    static final int TTL = 8;
+    static final int PROTOCOL = 9;
+    static final int CHECKSUM = 10;
+    static final int SOURCE = 12;
+    static final int DESTINATION = 16;
+
     static final int FLAG_DF = 0x4000;
     static final int FLAG_MF = 0x2000;
     static final int OFFSET_MASK = 0x1FFF;
@@ -63,12 +76,12 @@ public final class Ipv4Header {
 
     /** The version field (4 for IPv4). */
     public static int version(ByteBuf buf, int index) {
-        return buf.getUnsignedByte(index) >>> 4;
+        return buf.getUnsignedByte(index + VERSION_IHL) >>> 4;
     }
 
     /** IHL in 32-bit words. */
     public static int ihl(ByteBuf buf, int index) {
-        return buf.getUnsignedByte(index) & 0x0F;
+        return buf.getUnsignedByte(index + VERSION_IHL) & 0x0F;
     }
 
     /** Header length in bytes (IHL * 4). */
@@ -78,82 +91,82 @@ public final class Ipv4Header {
 
     /** Differentiated services code point, 0..63. */
     public static int dscp(ByteBuf buf, int index) {
-        return buf.getUnsignedByte(index + 1) >>> 2;
+        return buf.getUnsignedByte(index + TOS) >>> 2;
     }
 
     /** Explicit congestion notification bits, 0..3. */
     public static int ecn(ByteBuf buf, int index) {
-        return buf.getUnsignedByte(index + 1) & 0x03;
+        return buf.getUnsignedByte(index + TOS) & 0x03;
     }
 
     /** Header plus payload, in bytes. */
     public static int totalLength(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 2);
+        return buf.getUnsignedShort(index + TOTAL_LENGTH);
     }
 
     /** The identification field, shared by a datagram's fragments. */
     public static int identification(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 4);
+        return buf.getUnsignedShort(index + IDENTIFICATION);
     }
 
     /** The three flag bits (reserved, DF, MF) as a number 0..7. */
     public static int flags(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 6) >>> 13;
+        return buf.getUnsignedShort(index + FLAGS_FRAGMENT) >>> 13;
     }
 
     /** The DF flag: routers must not fragment this packet. */
     public static boolean dontFragment(ByteBuf buf, int index) {
-        return (buf.getUnsignedShort(index + 6) & FLAG_DF) != 0;
+        return (buf.getUnsignedShort(index + FLAGS_FRAGMENT) & FLAG_DF) != 0;
     }
 
     /** The MF flag: more fragments of this datagram follow. */
     public static boolean moreFragments(ByteBuf buf, int index) {
-        return (buf.getUnsignedShort(index + 6) & FLAG_MF) != 0;
+        return (buf.getUnsignedShort(index + FLAGS_FRAGMENT) & FLAG_MF) != 0;
     }
 
     /** Fragment offset in units of 8 bytes. */
     public static int fragmentOffset(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 6) & OFFSET_MASK;
+        return buf.getUnsignedShort(index + FLAGS_FRAGMENT) & OFFSET_MASK;
     }
 
     /** True for any fragment of a fragmented datagram (MF set or non-zero offset). */
     public static boolean isFragment(ByteBuf buf, int index) {
-        return (buf.getUnsignedShort(index + 6) & (FLAG_MF | OFFSET_MASK)) != 0;
+        return (buf.getUnsignedShort(index + FLAGS_FRAGMENT) & (FLAG_MF | OFFSET_MASK)) != 0;
     }
 
     /** Time to live. */
     public static int ttl(ByteBuf buf, int index) {
-        return buf.getUnsignedByte(index + 8);
+        return buf.getUnsignedByte(index + TTL);
     }
 
     /** The payload's protocol number (17 for UDP). */
     public static int protocol(ByteBuf buf, int index) {
-        return buf.getUnsignedByte(index + 9);
+        return buf.getUnsignedByte(index + PROTOCOL);
     }
 
     /** The header checksum field as stored. */
     public static int headerChecksum(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 10);
+        return buf.getUnsignedShort(index + CHECKSUM);
     }
 
     /** The source address, as a big-endian int. */
     public static int source(ByteBuf buf, int index) {
-        return buf.getInt(index + 12);
+        return buf.getInt(index + SOURCE);
     }
 
     /** The destination address, as a big-endian int. */
     public static int destination(ByteBuf buf, int index) {
-        return buf.getInt(index + 16);
+        return buf.getInt(index + DESTINATION);
     }
 
     /** Writes the identification field of the header at {@code index} (taken modulo 2^16). */
     public static void setIdentification(ByteBuf buf, int index, int identification) {
-        buf.setShort(index + 4, identification);
+        buf.setShort(index + IDENTIFICATION, identification);
     }
 
     /** Writes the total length field of the header at {@code index}. */
     public static void setTotalLength(ByteBuf buf, int index, int totalLength) {
-        buf.setShort(index + 2, totalLength);
+        buf.setShort(index + TOTAL_LENGTH, totalLength);
     }
 
     /**
@@ -161,18 +174,18 @@ public final class Ipv4Header {
      * cleared, the other flag bits kept (what a reassembled datagram's header says).
      */
     public static void clearFragment(ByteBuf buf, int index) {
-        buf.setShort(index + 6, buf.getUnsignedShort(index + 6) & ~(FLAG_MF | OFFSET_MASK));
+        buf.setShort(index + FLAGS_FRAGMENT, buf.getUnsignedShort(index + FLAGS_FRAGMENT) & ~(FLAG_MF | OFFSET_MASK));
     }
 
     /** Sets the fragment field of the header at {@code index}: more-fragments and the offset in 8-byte units. */
     public static void setFragment(ByteBuf buf, int index, boolean moreFragments, int offsetUnits) {
-        int kept = buf.getUnsignedShort(index + 6) & ~(FLAG_MF | OFFSET_MASK);
-        buf.setShort(index + 6, kept | (moreFragments ? FLAG_MF : 0) | (offsetUnits & OFFSET_MASK));
+        int kept = buf.getUnsignedShort(index + FLAGS_FRAGMENT) & ~(FLAG_MF | OFFSET_MASK);
+        buf.setShort(index + FLAGS_FRAGMENT, kept | (moreFragments ? FLAG_MF : 0) | (offsetUnits & OFFSET_MASK));
     }
 
     /** Recomputes the header checksum of the header at {@code index} in place, after fields changed. */
     public static void updateChecksum(ByteBuf buf, int index) {
-        buf.setShort(index + 10, 0);
-        buf.setShort(index + 10, InternetChecksum.checksum(buf, index, headerLength(buf, index)));
+        buf.setShort(index + CHECKSUM, 0);
+        buf.setShort(index + CHECKSUM, InternetChecksum.checksum(buf, index, headerLength(buf, index)));
     }
 }

@@ -305,22 +305,26 @@ public final class UdpCodec extends LayerHandler {
      */
     @Override
     protected int fusedDecode(ByteBuf buf, int index, FusedFields fields) {
-        if (fields.protocol() != Ipv4Header.PROTOCOL_UDP
-                || UdpHeader.check(buf, index, fields.end() - index, fields.source(), fields.destination(), checksums.verify()) != null) {
+        int available = fields.end() - index;
+        if (fields.protocol() != Ipv4Header.PROTOCOL_UDP || available < UdpHeader.LENGTH) {
             return -1;
         }
-        fields.end(index + UdpHeader.length(buf, index));
+        long header = UdpHeader.word(buf, index); // every field from one read
+        if (UdpHeader.check(header, buf, index, available, fields.source(), fields.destination(), checksums.verify()) != null) {
+            return -1;
+        }
+        fields.end(index + UdpHeader.length(header));
+        fields.ports(UdpHeader.sourcePort(header), UdpHeader.destinationPort(header));
         return index + UdpHeader.LENGTH;
     }
 
     /** Fires a {@link DatagramPacket} whose content is the read buffer itself, its indices set to the payload. */
     @Override
     protected void fusedDeliver(ChannelHandlerContext ctx, ByteBuf buf, int index, FusedFields fields) {
-        int header = index - UdpHeader.LENGTH;
         DatagramPacket datagram = new DatagramPacket(
                 buf.setIndex(index, fields.end()),
-                inboundRecipient.socketAddress(fields.destination(), UdpHeader.destinationPort(buf, header)),
-                inboundSender.socketAddress(fields.source(), UdpHeader.sourcePort(buf, header)));
+                inboundRecipient.socketAddress(fields.destination(), fields.destinationPort()),
+                inboundSender.socketAddress(fields.source(), fields.sourcePort()));
         ctx.fireChannelRead(datagram);
     }
 

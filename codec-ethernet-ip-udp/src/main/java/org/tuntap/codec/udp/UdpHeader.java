@@ -15,6 +15,9 @@ public final class UdpHeader {
     public static final int LENGTH = 8;
     /** Where the checksum field is, from the start of the header (a virtio-net header's csum_offset). */
     public static final int CHECKSUM_OFFSET = 6;
+    private static final int SOURCE_PORT_OFFSET = 0;
+    private static final int DESTINATION_PORT_OFFSET = 2;
+    private static final int LENGTH_OFFSET = 4;
     /** Largest payload in one IPv4 packet without options: 65535 - 20 - 8. */
     public static final int MAX_IPV4_PAYLOAD = Ipv4Header.MAX_TOTAL_LENGTH - Ipv4Header.MIN_LENGTH - LENGTH;
 
@@ -76,22 +79,22 @@ public final class UdpHeader {
 
     /** The source port. */
     public static int sourcePort(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index);
+        return buf.getUnsignedShort(index + SOURCE_PORT_OFFSET);
     }
 
     /** The destination port. */
     public static int destinationPort(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 2);
+        return buf.getUnsignedShort(index + DESTINATION_PORT_OFFSET);
     }
 
     /** Header plus payload, in bytes. */
     public static int length(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 4);
+        return buf.getUnsignedShort(index + LENGTH_OFFSET);
     }
 
     /** Writes the length field (header plus payload). */
     public static void setLength(ByteBuf buf, int index, int length) {
-        buf.setShort(index + 4, length);
+        buf.setShort(index + LENGTH_OFFSET, length);
     }
 
     /** Writes the checksum field. */
@@ -101,7 +104,64 @@ public final class UdpHeader {
 
     /** The checksum field as sent (0: none). */
     public static int checksumField(ByteBuf buf, int index) {
-        return buf.getUnsignedShort(index + 6);
+        return buf.getUnsignedShort(index + CHECKSUM_OFFSET);
+    }
+
+    // ---- the header as one word: a path that reads every field checks the buffer once ----
+
+    /** The whole header at {@code index} as one big-endian long, for the word accessors below. */
+    public static long word(ByteBuf buf, int index) {
+        return buf.getLong(index);
+    }
+
+    /** {@link #sourcePort(ByteBuf, int)} of a header read by {@link #word}. */
+    public static int sourcePort(long word) {
+        return field(word, SOURCE_PORT_OFFSET);
+    }
+
+    /** {@link #destinationPort(ByteBuf, int)} of a header read by {@link #word}. */
+    public static int destinationPort(long word) {
+        return field(word, DESTINATION_PORT_OFFSET);
+    }
+
+    /** {@link #length(ByteBuf, int)} of a header read by {@link #word}. */
+    public static int length(long word) {
+        return field(word, LENGTH_OFFSET);
+    }
+
+    /** {@link #checksumField(ByteBuf, int)} of a header read by {@link #word}. */
+    public static int checksumField(long word) {
+        return field(word, CHECKSUM_OFFSET);
+    }
+
+    /** The 16-bit field at byte {@code offset} of the big-endian word. */
+    private static int field(long word, int offset) {
+        return (int) (word >>> (48 - 8 * offset)) & 0xFFFF;
+    }
+
+    /**
+     * {@link #check(ByteBuf, int, int, int, int, boolean)} of the header {@code word} read at
+     * {@code index}: the same verdicts, its fields not read again. Read the word only when the
+     * {@code available} bytes hold a header.
+     */
+    public static DropReason check(long word, ByteBuf buf, int index, int available, int source, int destination,
+                                   boolean verifyChecksum) {
+        if (available < LENGTH) {
+            return DropReason.TRUNCATED;
+        }
+        int length = length(word);
+        if (length < LENGTH || length > available) {
+            return DropReason.BAD_LENGTH;
+        }
+        if (verifyChecksum && checksumField(word) != 0) {
+            // The header's four words from the one read, then the payload.
+            long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length)
+                    + (word >>> 32) + (word & 0xFFFF_FFFFL);
+            if (InternetChecksum.finish(InternetChecksum.add(sum, buf, index + LENGTH, length - LENGTH)) != 0) {
+                return DropReason.BAD_CHECKSUM;
+            }
+        }
+        return null;
     }
 
     /**
@@ -162,7 +222,12 @@ public final class UdpHeader {
 
     /** The four 16-bit fields as one big-endian long: one write, which checks the buffer once. */
     private static void write(ByteBuf buf, int index, int sourcePort, int destinationPort, int length, int checksum) {
-        buf.setLong(index, (long) (sourcePort & 0xFFFF) << 48 | (long) (destinationPort & 0xFFFF) << 32
-                | (long) length << 16 | checksum);
+        buf.setLong(index, placed(sourcePort, SOURCE_PORT_OFFSET) | placed(destinationPort, DESTINATION_PORT_OFFSET)
+                | placed(length, LENGTH_OFFSET) | placed(checksum, CHECKSUM_OFFSET));
+    }
+
+    /** A 16-bit field placed at byte {@code offset} of a big-endian word: {@link #field}'s inverse. */
+    private static long placed(int value, int offset) {
+        return (long) (value & 0xFFFF) << (48 - 8 * offset);
     }
 }
