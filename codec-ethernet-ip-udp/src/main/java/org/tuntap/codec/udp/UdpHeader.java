@@ -35,17 +35,7 @@ public final class UdpHeader {
         if (available < LENGTH) {
             return DropReason.TRUNCATED;
         }
-        int length = length(buf, index);
-        if (length < LENGTH || length > available) {
-            return DropReason.BAD_LENGTH;
-        }
-        if (verifyChecksum && checksumField(buf, index) != 0) {
-            long sum = InternetChecksum.pseudoHeaderSum(source, destination, Ipv4Header.PROTOCOL_UDP, length);
-            if (InternetChecksum.finish(InternetChecksum.add(sum, buf, index, length)) != 0) {
-                return DropReason.BAD_CHECKSUM;
-            }
-        }
-        return null;
+        return check(word(buf, index), buf, index, available, source, destination, verifyChecksum);
     }
 
     /**
