@@ -84,6 +84,8 @@ start_echo() { # $1 = c|netty-raw|netty; sets echo_pid once the echo is ready
     netty-raw) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --raw >"$log" 2>&1 & ;;
     netty) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none >"$log" 2>&1 & ;;
     netty-offload) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none --offload >"$log" 2>&1 & ;;
+    netty-uring) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --mode "$mode" --address none --io-uring >"$log" 2>&1 & ;;
+    netty-raw-uring) "$java" --enable-native-access=ALL-UNNAMED ${ECHO_JAVA_OPTS:-} -jar "$jar" native --name "$device" --address none --raw --io-uring >"$log" 2>&1 & ;;
   esac
   local pid=$!
   for _ in $(seq 1 100); do

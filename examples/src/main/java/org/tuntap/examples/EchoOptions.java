@@ -21,7 +21,7 @@ final class EchoOptions {
             "       udp-echo native [--name NAME] [--mode tun|tap] [--pi] [--address A.B.C.D[/PREFIX]|none]",
             "                       [--prefix N] [--echo-address A.B.C.D] [--address6 X:X::X[/PREFIX]|none]",
             "                       [--echo-address6 X:X::X] [--mtu BYTES] [--seconds N] [--pcap FILE] [--raw]",
-            "                       [--offload]",
+            "                       [--offload] [--io-uring]",
             "",
             "memory (default): an in-memory tunnel; a client sends a few datagrams into it as the",
             "  kernel would (over IPv4, and over IPv6 in TUN mode), pings it in both families, the",
@@ -49,6 +49,8 @@ final class EchoOptions {
             "  --offload   a virtio-net header on every packet (VNET_HDR) and the kernel's offloads:",
             "              the echoes of one read batch to one peer leave as one USO super-packet",
             "              (Linux 6.2+), one write for up to 64 datagrams (TUN or TAP; no --pi, no --pcap)",
+            "  --io-uring  run on Netty's io_uring loop instead of epoll: the echoes of a read batch",
+            "              go to the kernel in one io_uring_enter, not one write each",
             "exit status: 0 stopped as asked; 1 the device failed or could not be set up; 2 bad options");
 
     /** The smallest MTU the kernel gives a TUN/TAP device ({@code MIN_MTU} in drivers/net/tun.c). */
@@ -80,6 +82,7 @@ final class EchoOptions {
     String pcap;
     boolean raw;
     boolean offload;
+    boolean ioUring;
     boolean help;
 
     static EchoOptions parse(String... args) {
@@ -102,6 +105,7 @@ final class EchoOptions {
                 case "--pcap": options.pcap = value(args, ++i); break;
                 case "--raw": options.raw = true; break;
                 case "--offload": options.offload = true; break;
+                case "--io-uring": options.ioUring = true; break;
                 case "-h": case "--help": options.help = true; break;
                 default: throw new IllegalArgumentException("unknown argument: " + arg);
             }

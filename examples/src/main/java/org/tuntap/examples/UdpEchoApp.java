@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.PreferHeapByteBufAllocator;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.tuntap.codec.ethernet.MacAddress;
@@ -260,7 +261,8 @@ public final class UdpEchoApp {
             Supplier<String> counters = () -> (options.raw ? "not IPv4/UDP " + swap.ignored() : pipeline.describeDrops())
                     + "; errors " + errors.errors();
             // One event loop thread: the same kind of loop Netty's epoll sockets run on.
-            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+                    options.ioUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
             try {
                 TunChannel channel = (TunChannel) new Bootstrap().group(group)
                         .channelFactory(TunChannel.factory(LinuxTun.ioSystem()))

@@ -29,8 +29,10 @@ import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoSystem;
 import org.tuntap.transport.spi.TunIoctl;
 import org.tuntap.transport.spi.TunReadiness;
+import org.tuntap.transport.spi.TunRing;
 
 import java.net.SocketAddress;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -78,6 +80,17 @@ import java.util.Objects;
  * {@code register()} it (a {@code bind} to its own name is accepted and does nothing). Closing
  * the channel closes the fd unless {@link TunChannelOption#CLOSE_ADOPTED_FD} is false.
  *
+ * <p><b>On Netty's io_uring loop</b> ({@code IoUringIoHandler.newFactory()} instead of
+ * {@code EpollIoHandler.newFactory()}; native layer only) the channel waits for its fd with a
+ * poll in the ring and writes through the ring: each written packet is copied into one of 64
+ * native write slots of {@link TunChannelOption#MAX_PACKET_SIZE} bytes and queued, and the loop
+ * hands a whole flush to the kernel in the one {@code io_uring_enter} it makes per turn, one
+ * system call for the batch instead of one {@code write} each. Reads stay {@code read} calls.
+ * A write's promise completes when the kernel has taken the packet (or refused it, as above);
+ * a packet larger than a slot is written directly, in its turn. Closing fails the promises of
+ * writes still in the ring, though the kernel may yet send them, and the fd is closed once the
+ * ring's last operation on it is complete: at the loop's next turn, just after the close.
+ *
  * <p>{@code Bootstrap.channel(TunChannel.class)} makes channels on the native layer
  * ({@link #TunChannel()}).
  */
@@ -86,9 +99,13 @@ public final class TunChannel extends AbstractChannel {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TunChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, TunChannelConfig.DEFAULT_READ_BUDGET);
     private static final int NO_FD = -1;
+    /** Writes a channel on an io_uring loop may have in flight: one read batch's echoes fit. */
+    private static final int RING_WRITE_SLOTS = 64;
 
     private final TunIoSystem io;
     private final TunReadiness readiness;
+    /** The fd layer's io_uring ring, or null: used instead of readiness on a loop of its kind. */
+    private final TunRing ring;
     private final TunChannelConfig config;
     private final TunChannelCounters counters = new TunChannelCounters();
     private final boolean adopted;
@@ -102,6 +119,9 @@ public final class TunChannel extends AbstractChannel {
     private boolean readInterest;
     private boolean writeInterest;
     private boolean readPending;
+    /** On an io_uring loop: the fd's port there (else null), and its writer. */
+    private TunRing.Port port;
+    private final RingWriter ringWriter = new RingWriter();
 
     /**
      * A channel on the native Linux layer ({@link LinuxTun#ioSystem()}), for
@@ -125,6 +145,7 @@ public final class TunChannel extends AbstractChannel {
         super(null);
         this.io = Objects.requireNonNull(io, "io");
         this.readiness = Objects.requireNonNull(io.readiness(), "io.readiness()");
+        this.ring = io.ring();
         this.config = new TunChannelConfig(this);
         this.adopted = false;
     }
@@ -156,6 +177,7 @@ public final class TunChannel extends AbstractChannel {
         super(null);
         this.io = Objects.requireNonNull(io, "io");
         this.readiness = Objects.requireNonNull(io.readiness(), "io.readiness()");
+        this.ring = io.ring();
         this.config = new TunChannelConfig(this);
         this.adopted = true;
         byte[] ifreq = new byte[Ifreq.SIZE];
@@ -241,7 +263,8 @@ public final class TunChannel extends AbstractChannel {
 
     @Override
     protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop && readiness.isCompatible((IoEventLoop) loop);
+        return loop instanceof IoEventLoop
+                && (readiness.isCompatible((IoEventLoop) loop) || onRing((IoEventLoop) loop));
     }
 
     @Override
@@ -269,12 +292,24 @@ public final class TunChannel extends AbstractChannel {
         }
     }
 
+    /** Whether {@code loop} is an io_uring loop this channel's fd layer has a ring for. */
+    private boolean onRing(IoEventLoop loop) {
+        return ring != null && ring.isCompatible(loop);
+    }
+
     private void registerFd(ChannelPromise promise) {
-        IoHandle handle = readiness.handle(fd, (TunUnsafe) unsafe());
-        Future<IoRegistration> registered = ((IoEventLoop) eventLoop()).register(handle);
+        IoEventLoop loop = (IoEventLoop) eventLoop();
+        TunRing.Port newPort = onRing(loop)
+                ? ring.port(fd, config.getMaxPacketSize(), RING_WRITE_SLOTS, (TunUnsafe) unsafe()) : null;
+        IoHandle handle = newPort != null ? newPort : readiness.handle(fd, (TunUnsafe) unsafe());
+        Future<IoRegistration> registered = loop.register(handle);
         registered.addListener(f -> {
             if (f.isSuccess()) {
                 registration = registered.getNow();
+                if (newPort != null) {
+                    port = newPort;
+                    newPort.start(registration);
+                }
                 submitInterest();
                 if (promise != null) {
                     promise.setSuccess();
@@ -349,7 +384,7 @@ public final class TunChannel extends AbstractChannel {
         try {
             io.close(deviceFd);
         } catch (ErrnoException e) {
-            logger.debug("closing fd {} after a failed bind: {}", deviceFd, e.getMessage());
+            logger.debug("closing fd {}: {}", deviceFd, e.getMessage());
         }
     }
 
@@ -362,24 +397,37 @@ public final class TunChannel extends AbstractChannel {
     @Override
     protected void doClose() throws Exception {
         open = false;
-        cancelRegistration();
         int closing = fd;
         fd = NO_FD;
-        if (closing != NO_FD && (!adopted || config.isCloseAdoptedFd())) {
+        boolean closeFd = closing != NO_FD && (!adopted || config.isCloseAdoptedFd());
+        if (port != null) {
+            // Writes the ring has queued name the fd by number, and the kernel takes them at the
+            // loop's next submit: the number must stay this device's until they are done.
+            cancelRegistration(closeFd ? () -> closeQuietly(closing) : null);
+            return;
+        }
+        cancelRegistration(null);
+        if (closeFd) {
             io.close(closing);
         }
     }
 
     @Override
     protected void doDeregister() {
-        cancelRegistration();
+        cancelRegistration(null);
     }
 
-    private void cancelRegistration() {
+    /** @param whenIdle on an io_uring loop, what to run once the kernel holds nothing of the fd's */
+    private void cancelRegistration(Runnable whenIdle) {
         IoRegistration current = registration;
         registration = null;
         readInterest = false;
         writeInterest = false;
+        if (port != null) {
+            port.release(whenIdle); // before the cancel: releasing submits the poll's cancellation
+            port = null;
+            ringWriter.clear(); // their completions will not be reported; close fails their promises
+        }
         if (current != null) {
             current.cancel();
         }
@@ -410,7 +458,9 @@ public final class TunChannel extends AbstractChannel {
 
     private void submitInterest() {
         IoRegistration current = registration;
-        if (current != null && current.isValid()) {
+        if (port != null) {
+            port.pollReadable(readInterest); // a ring write never waits for writability
+        } else if (current != null && current.isValid()) {
             current.submit(readiness.ops(readInterest, writeInterest));
         }
     }
@@ -426,6 +476,10 @@ public final class TunChannel extends AbstractChannel {
 
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
+        if (port != null) {
+            writeThroughRing(in);
+            return;
+        }
         int budget = maxMessagesPerWrite();
         while (budget > 0) {
             ByteBuf packet = (ByteBuf) in.current();
@@ -446,21 +500,128 @@ public final class TunChannel extends AbstractChannel {
                     setWriteInterest(true); // keep the packet; flush again when writable
                     return;
                 }
-                counters.writeFailed(e.errno());
-                in.remove(e); // this packet failed
-                if (!isDeviceGone(e)) {
-                    counters.writeDropped(); // link down (EIO) or a refused packet: keep going
-                    continue;
+                if (writeFailed(in, e)) {
+                    continue; // link down (EIO) or a refused packet: keep going
                 }
-                // Every later write would fail the same way (and with auto-read off no read
-                // would notice): report it once and close, as the read loop does.
-                pipeline().fireExceptionCaught(e);
-                unsafe().close(voidPromise());
                 return;
             }
         }
         // Budget spent with packets left: let other channels on the loop run, then continue.
         eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
+    }
+
+    /**
+     * The packet at the head of {@code in} failed with {@code e}: its promise fails, and the
+     * channel stays open unless the device is gone. Returns whether it stays open.
+     */
+    private boolean writeFailed(ChannelOutboundBuffer in, ErrnoException e) {
+        counters.writeFailed(e.errno());
+        in.remove(e);
+        if (!isDeviceGone(e)) {
+            counters.writeDropped();
+            return true;
+        }
+        // Every later write would fail the same way (and with auto-read off no read would
+        // notice): report it once and close, as the read loop does.
+        pipeline().fireExceptionCaught(e);
+        unsafe().close(voidPromise());
+        return false;
+    }
+
+    /**
+     * On an io_uring loop: queues on the port the flushed packets not in flight yet. Each stays
+     * in the outbound buffer, counted against the water marks, until its completion
+     * ({@link TunUnsafe#written}) removes it and completes its promise. A packet larger than a
+     * write slot is written here with one system call, once no write before it is in flight.
+     */
+    private void writeThroughRing(ChannelOutboundBuffer in) {
+        while (true) {
+            ringWriter.blocked = null;
+            ringWriter.skip = ringWriter.inFlight();
+            try {
+                in.forEachFlushedMessage(ringWriter);
+            } catch (Exception e) { // the writer throws nothing
+                throw new IllegalStateException(e);
+            }
+            if (ringWriter.blocked == null) {
+                return;
+            }
+            if (ringWriter.blocked == TunRing.WriteResult.FULL || ringWriter.inFlight() > 0) {
+                ringWriter.waiting = true; // a completion flushes again
+                return;
+            }
+            // TOO_LARGE with nothing in flight: the oversized packet is the head.
+            ByteBuf packet = (ByteBuf) in.current();
+            try {
+                counters.packetWritten(io.write(fd, packet));
+                in.remove();
+            } catch (ErrnoException e) {
+                if (e.isWouldBlock() || e.isInterrupted()) {
+                    counters.writePushedBack();
+                    eventLoop().execute(() -> ((TunUnsafe) unsafe()).flushNow());
+                    return;
+                }
+                if (!writeFailed(in, e)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Queues flushed packets on the port, passing over those already in flight, and remembers
+     * which packets are in flight, oldest first: a completion belongs to the oldest.
+     */
+    private final class RingWriter implements ChannelOutboundBuffer.MessageProcessor {
+        private final Object[] queued = new Object[RING_WRITE_SLOTS];
+        private int oldest;
+        private int count;
+        int skip;
+        TunRing.WriteResult blocked;
+        /** Whether packets wait for a slot (or for the ring to drain): the next completion flushes. */
+        boolean waiting;
+
+        int inFlight() {
+            return count;
+        }
+
+        @Override
+        public boolean processMessage(Object msg) {
+            if (skip > 0) {
+                skip--;
+                return true;
+            }
+            if (count == queued.length) {
+                blocked = TunRing.WriteResult.FULL;
+                return false;
+            }
+            TunRing.WriteResult result = port.write((ByteBuf) msg);
+            if (result != TunRing.WriteResult.QUEUED) {
+                blocked = result;
+                return false;
+            }
+            queued[(oldest + count++) % queued.length] = msg;
+            return true;
+        }
+
+        /** The oldest packet in flight, taken off the list; null if none. */
+        Object completeOldest() {
+            if (count == 0) {
+                return null;
+            }
+            Object msg = queued[oldest];
+            queued[oldest] = null;
+            oldest = (oldest + 1) % queued.length;
+            count--;
+            return msg;
+        }
+
+        void clear() {
+            Arrays.fill(queued, null);
+            oldest = 0;
+            count = 0;
+            waiting = false;
+        }
     }
 
     /**
@@ -481,7 +642,47 @@ public final class TunChannel extends AbstractChannel {
     }
 
     /** The channel's unsafe, and its {@link IoHandle} on the event loop (Netty's idiom). */
-    final class TunUnsafe extends AbstractUnsafe implements IoHandle {
+    final class TunUnsafe extends AbstractUnsafe implements IoHandle, TunRing.Events {
+
+        @Override
+        public void readable() {
+            if (readInterest) {
+                readReady();
+                if (readInterest) {
+                    submitInterest(); // the ring's poll is one-shot: ask for the next
+                }
+            }
+        }
+
+        @Override
+        public void written(int result) {
+            ChannelOutboundBuffer in = outboundBuffer();
+            Object packet = ringWriter.completeOldest();
+            if (in == null || packet == null) {
+                return;
+            }
+            while (in.current() != null && in.current() != packet) {
+                in.remove(); // entries whose promise was cancelled before the flush: never queued
+            }
+            if (in.current() == null) {
+                return;
+            }
+            if (result >= 0) {
+                counters.packetWritten(result);
+                in.remove();
+            } else if (!writeFailed(in, new ErrnoException("write", -result))) {
+                return;
+            }
+            if (ringWriter.waiting) {
+                ringWriter.waiting = false;
+                flushNow();
+            }
+        }
+
+        @Override
+        public void closeRequested() {
+            close(voidPromise());
+        }
 
         @Override
         public void handle(IoRegistration registration, IoEvent event) {

@@ -71,4 +71,12 @@ public interface TunIoSystem {
 
     /** How this layer's fds tell a Netty event loop that they can be read or written. */
     TunReadiness readiness();
+
+    /**
+     * The submission ring (io_uring) this layer's channels can use instead of
+     * {@link #readiness()}, on loops of the ring's kind; null when the layer has none.
+     */
+    default TunRing ring() {
+        return null;
+    }
 }

@@ -9,6 +9,7 @@ import org.tuntap.transport.spi.OpenFlags;
 import org.tuntap.transport.spi.TunIoSystem;
 import org.tuntap.transport.spi.TunIoctl;
 import org.tuntap.transport.spi.TunReadiness;
+import org.tuntap.transport.spi.TunRing;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -34,6 +35,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  */
 final class FfmTunIoSystem implements TunIoSystem {
     private final EpollTunReadiness readiness = new EpollTunReadiness();
+    private final TunRing ring = IoUringTunRing.ifPresent();
 
     FfmTunIoSystem() {
     }
@@ -220,8 +222,14 @@ final class FfmTunIoSystem implements TunIoSystem {
         return readiness;
     }
 
+    /** Netty's io_uring loop, when its classes are on the class path (they are a dependency). */
+    @Override
+    public TunRing ring() {
+        return ring;
+    }
+
     @Override
     public String toString() {
-        return "LinuxTun(/dev/net/tun via FFM, epoll readiness)";
+        return "LinuxTun(/dev/net/tun via FFM, epoll readiness" + (ring != null ? " or io_uring" : "") + ")";
     }
 }

@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import org.junit.jupiter.api.AfterEach;
@@ -46,19 +47,27 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link TunChannel} on the native layer and Netty's epoll loop, against the real kernel. */
+/**
+ * {@link TunChannel} on the native layer and Netty's epoll loop, against the real kernel. The
+ * same tests run on the io_uring loop in {@link TunChannelIoUringTest}.
+ */
 @Tag("netns")
 class TunChannelNativeTest {
     private static final byte[] LOCAL = {(byte) 192, 0, 2, 1};
     private static final byte[] PEER = {(byte) 192, 0, 2, 2};
 
-    private MultiThreadIoEventLoopGroup group;
+    MultiThreadIoEventLoopGroup group;
+
+    /** The kind of event loop the channels run on. */
+    IoHandlerFactory ioHandlerFactory() {
+        return EpollIoHandler.newFactory();
+    }
 
     @BeforeEach
-    void epollGroup() {
+    void loopGroup() {
         Netns.require();
         LinuxTun.ensureAvailability();
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        group = new MultiThreadIoEventLoopGroup(1, ioHandlerFactory());
     }
 
     @AfterEach
@@ -111,7 +120,13 @@ class TunChannelNativeTest {
         } finally {
             channel.close().sync();
         }
-        assertFalse(Commands.linkExists(((TunChannel) channel).localAddress().name()), "closing removed the device");
+        String name = ((TunChannel) channel).localAddress().name();
+        // On io_uring the fd closes just after the close completes: once the ring is done with it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (Commands.linkExists(name) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(Commands.linkExists(name), "closing removed the device");
     }
 
     @Test
@@ -176,10 +191,10 @@ class TunChannelNativeTest {
         ErrnoException errno = assertInstanceOf(ErrnoException.class, cause);
         assertEquals(Errno.EBADFD, errno.errno(), errno.getMessage());
         assertEquals(-1, ((TunChannel) channel).fd());
-        assertEquals(fdsBefore, openTunFds(), "the device fd was closed");
+        awaitTunFds(fdsBefore, "the device fd was closed");
     }
 
-    private Bootstrap bootstrap(PacketCollector collector) {
+    Bootstrap bootstrap(PacketCollector collector) {
         return new Bootstrap().group(group)
                 .channelFactory(TunChannel.factory(LinuxTun.ioSystem()))
                 .handler(collector);
@@ -196,7 +211,16 @@ class TunChannelNativeTest {
      * The fds of this JVM open on /dev/net/tun. (Counting all fds is noisy: the JDK keeps
      * directory and subprocess fds of its own for a while.)
      */
-    private static long openTunFds() throws Exception {
+    /** Waits (up to 5 s) for this JVM's /dev/net/tun fds to number {@code expected}. */
+    static void awaitTunFds(long expected, String message) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (openTunFds() != expected && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(expected, openTunFds(), message);
+    }
+
+    static long openTunFds() throws Exception {
         try (Stream<Path> fds = Files.list(Paths.get("/proc/self/fd"))) {
             return fds.filter(TunChannelNativeTest::isTunFd).count();
         }
@@ -211,7 +235,7 @@ class TunChannelNativeTest {
     }
 
     /** Copies every packet the channel reads (releasing the buffer), and keeps the first failure. */
-    private static final class PacketCollector extends ChannelInboundHandlerAdapter {
+    static final class PacketCollector extends ChannelInboundHandlerAdapter {
         final BlockingQueue<byte[]> packets = new LinkedBlockingQueue<>();
         final CompletableFuture<Throwable> failure = new CompletableFuture<>();
 

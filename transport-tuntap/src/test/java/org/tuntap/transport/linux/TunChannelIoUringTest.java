@@ -1,0 +1,192 @@
+package org.tuntap.transport.linux;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.tuntap.transport.TunAddress;
+import org.tuntap.transport.TunChannel;
+import org.tuntap.transport.TunChannelConfig;
+import org.tuntap.transport.TunChannelOption;
+import org.tuntap.transport.spi.Errno;
+import org.tuntap.transport.spi.ErrnoException;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The native channel's tests (inherited) on Netty's io_uring loop, where the channel polls its fd
+ * and writes through the ring; and what only the ring path has: more writes in one flush than
+ * it has slots, a packet larger than a slot, a write the kernel fails, a close or a loop shutdown
+ * with writes in flight.
+ */
+@Tag("netns")
+class TunChannelIoUringTest extends TunChannelNativeTest {
+    private static final byte[] LOCAL = {(byte) 192, 0, 2, 1};
+    private static final byte[] PEER = {(byte) 192, 0, 2, 2};
+
+    @Override
+    IoHandlerFactory ioHandlerFactory() {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring is unavailable here: " + IoUring.unavailabilityCause());
+        return IoUringIoHandler.newFactory();
+    }
+
+    @Test
+    void moreWritesInOneFlushThanTheRingHasSlotsAllArriveInOrder() throws Exception {
+        TunChannel channel = boundAndUp();
+        try (DatagramSocket socket = socketOnLocal()) {
+            int count = 150; // the ring has 64 write slots: the rest wait for completions
+            List<ChannelFuture> writes = new ArrayList<>();
+            channel.eventLoop().submit(() -> {
+                for (int i = 0; i < count; i++) {
+                    writes.add(channel.write(reply(socket.getLocalPort(), "datagram " + i)));
+                }
+                channel.flush();
+            }).sync();
+            for (int i = 0; i < count; i++) {
+                assertEquals("datagram " + i, receive(socket), "datagram " + i + " out of order or lost");
+            }
+            for (ChannelFuture write : writes) {
+                assertTrue(write.await(5, TimeUnit.SECONDS) && write.isSuccess(), "a write's promise: " + write.cause());
+            }
+            assertEquals(count, channel.counters().packetsWritten());
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    @Test
+    void aPacketLargerThanAWriteSlotIsWrittenInItsTurn() throws Exception {
+        // Slots are the read size: 600 bytes. The middle datagram is 1028 bytes on the wire.
+        TunChannel channel = boundAndUp(600);
+        try (DatagramSocket socket = socketOnLocal()) {
+            String large = "L".repeat(1000);
+            channel.eventLoop().submit(() -> {
+                channel.write(reply(socket.getLocalPort(), "before"));
+                channel.write(reply(socket.getLocalPort(), large));
+                channel.write(reply(socket.getLocalPort(), "after"));
+                channel.flush();
+            }).sync();
+            assertEquals("before", receive(socket));
+            assertEquals(large, receive(socket));
+            assertEquals("after", receive(socket));
+            // The socket can have the last datagram before the loop has taken its completion.
+            channel.writeAndFlush(reply(socket.getLocalPort(), "marker")).sync();
+            assertEquals("marker", receive(socket));
+            assertEquals(4, channel.counters().packetsWritten());
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    @Test
+    void aWriteTheKernelFailsFailsItsPromiseAndTheChannelCarriesOn() throws Exception {
+        TunChannel channel = boundAndUp();
+        try (DatagramSocket socket = socketOnLocal()) {
+            String name = channel.localAddress().name();
+            LinuxTun.interfaces().setUp(name, false);
+            ChannelFuture dropped = channel.writeAndFlush(reply(socket.getLocalPort(), "lost")).await();
+            ErrnoException cause = assertInstanceOf(ErrnoException.class, dropped.cause());
+            assertEquals(Errno.EIO, cause.errno(), cause.getMessage());
+            channel.eventLoop().submit(() -> { }).sync();
+            assertTrue(channel.isOpen(), "a link that goes down must not close the channel");
+            assertEquals(1, channel.droppedWrites());
+
+            LinuxTun.interfaces().setUp(name, true);
+            channel.writeAndFlush(reply(socket.getLocalPort(), "back")).sync();
+            assertEquals("back", receive(socket));
+            assertEquals(1, channel.droppedWrites());
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    @Test
+    void closingWithWritesInFlightCompletesEveryPromiseAndLeaksNothing() throws Exception {
+        long fdsBefore = openTunFds();
+        TunChannel channel = boundAndUp();
+        List<ChannelFuture> writes = new ArrayList<>();
+        channel.eventLoop().submit(() -> {
+            for (int i = 0; i < 100; i++) {
+                writes.add(channel.write(reply(9, "in flight " + i)));
+            }
+            channel.flush();
+            channel.close(); // before any completion: 64 in the ring, 36 waiting for a slot
+        }).sync();
+        assertTrue(channel.closeFuture().await(5, TimeUnit.SECONDS));
+        for (ChannelFuture write : writes) {
+            assertTrue(write.await(5, TimeUnit.SECONDS), "a promise was left pending");
+        }
+        assertFalse(writes.get(99).isSuccess(), "the last write never had a slot before the close");
+        awaitTunFds(fdsBefore, "the device fd was closed");
+        // The loop goes on with the cancelled registration's last completions: still usable.
+        TunChannel next = boundAndUp();
+        assertNotEquals(-1, next.fd());
+        next.close().sync();
+    }
+
+    @Test
+    void shuttingTheLoopDownClosesItsChannels() throws Exception {
+        long fdsBefore = openTunFds();
+        TunChannel channel = boundAndUp();
+        channel.eventLoop().submit(() -> {
+            for (int i = 0; i < 10; i++) {
+                channel.write(reply(9, "at shutdown " + i));
+            }
+            channel.flush();
+        }).sync();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        assertTrue(channel.closeFuture().isDone(), "the channel outlived its loop");
+        awaitTunFds(fdsBefore, "the loop's shutdown closed the device fd");
+    }
+
+    private TunChannel boundAndUp() throws Exception {
+        return boundAndUp(TunChannelConfig.DEFAULT_MAX_PACKET_SIZE);
+    }
+
+    private TunChannel boundAndUp(int maxPacketSize) throws Exception {
+        TunChannel channel = (TunChannel) bootstrap(new PacketCollector())
+                .option(TunChannelOption.MAX_PACKET_SIZE, maxPacketSize)
+                .bind(new TunAddress("ring%d")).sync().channel();
+        String name = channel.localAddress().name();
+        LinuxInterfaces interfaces = LinuxTun.interfaces();
+        interfaces.setIpv4Address(name, (Inet4Address) InetAddress.getByAddress(LOCAL), 24);
+        interfaces.setUp(name, true);
+        return channel;
+    }
+
+    private static DatagramSocket socketOnLocal() throws Exception {
+        DatagramSocket socket = new DatagramSocket(null);
+        socket.bind(new InetSocketAddress(InetAddress.getByAddress(LOCAL), 0));
+        socket.setSoTimeout(5000);
+        return socket;
+    }
+
+    private static String receive(DatagramSocket socket) throws Exception {
+        DatagramPacket received = new DatagramPacket(new byte[2000], 2000);
+        socket.receive(received);
+        return new String(received.getData(), 0, received.getLength());
+    }
+
+    /** A UDP datagram from the peer to {@code port} on LOCAL, as the channel would write it. */
+    private static ByteBuf reply(int port, String text) {
+        return Unpooled.buffer().writeBytes(Ipv4Udp.build(PEER, 5555, LOCAL, port, text.getBytes()));
+    }
+}
