@@ -15,6 +15,7 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.MaxMessagesRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
 import io.netty.util.concurrent.Future;
@@ -32,6 +33,7 @@ import org.tuntap.transport.spi.TunReadiness;
 import org.tuntap.transport.spi.TunRing;
 
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -81,15 +83,18 @@ import java.util.Objects;
  * the channel closes the fd unless {@link TunChannelOption#CLOSE_ADOPTED_FD} is false.
  *
  * <p><b>On Netty's io_uring loop</b> ({@code IoUringIoHandler.newFactory()} instead of
- * {@code EpollIoHandler.newFactory()}; native layer only) the channel waits for its fd with a
- * poll in the ring and writes through the ring: each written packet is copied into one of 64
- * native write slots of {@link TunChannelOption#MAX_PACKET_SIZE} bytes and queued, and the loop
- * hands a whole flush to the kernel in the one {@code io_uring_enter} it makes per turn, one
- * system call for the batch instead of one {@code write} each. Reads stay {@code read} calls.
- * A write's promise completes when the kernel has taken the packet (or refused it, as above);
- * a packet larger than a slot is written directly, in its turn. Closing fails the promises of
- * writes still in the ring, though the kernel may yet send them, and the fd is closed once the
- * ring's last operation on it is complete: at the loop's next turn, just after the close.
+ * {@code EpollIoHandler.newFactory()}; native layer only) the channel does its I/O through the
+ * ring: a poll says when the fd is readable, then a batch of up to 32 reads (at most the read
+ * budget) into native slots, each packet copied into a buffer from the channel's allocator;
+ * each written packet is copied into one of 64 native write slots and queued. Slots are
+ * {@link TunChannelOption#MAX_PACKET_SIZE} bytes. The loop hands everything queued to the kernel
+ * in the one {@code io_uring_enter} it makes per turn: one system call for a batch of reads and
+ * writes, where epoll takes one {@code read} or {@code write} per packet. A read batch ends with
+ * one {@code channelReadComplete}. A write's promise completes when the kernel has taken the
+ * packet (or refused it, as above); a packet larger than a slot is written directly, in its
+ * turn. Closing fails the promises of writes still in the ring, though the kernel may yet send
+ * them, and the fd is closed once the ring's last operation on it is complete: at the loop's
+ * next turn, just after the close.
  *
  * <p>{@code Bootstrap.channel(TunChannel.class)} makes channels on the native layer
  * ({@link #TunChannel()}).
@@ -122,6 +127,8 @@ public final class TunChannel extends AbstractChannel {
     /** On an io_uring loop: the fd's port there (else null), and its writer. */
     private TunRing.Port port;
     private final RingWriter ringWriter = new RingWriter();
+    /** The receive allocator's handle for the ring's read batch in progress. */
+    private RecvByteBufAllocator.ExtendedHandle ringReadHandle;
 
     /**
      * A channel on the native Linux layer ({@link LinuxTun#ioSystem()}), for
@@ -644,35 +651,91 @@ public final class TunChannel extends AbstractChannel {
     /** The channel's unsafe, and its {@link IoHandle} on the event loop (Netty's idiom). */
     final class TunUnsafe extends AbstractUnsafe implements IoHandle, TunRing.Events {
 
+        /** The ring's poll came: read a batch through the ring. */
         @Override
         public void readable() {
-            if (readInterest) {
-                readReady();
-                if (readInterest) {
-                    submitInterest(); // the ring's poll is one-shot: ask for the next
+            if (readInterest && port != null) {
+                startRingReads();
+            }
+        }
+
+        private void startRingReads() {
+            ringReadHandle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
+            ringReadHandle.reset(config());
+            port.read(Math.min(readBudget(), TunRing.MAX_READ_BATCH));
+        }
+
+        /** The read budget: Netty's maxMessagesPerRead (fixed by TunChannelConfig's allocator). */
+        private int readBudget() {
+            RecvByteBufAllocator allocator = config().getRecvByteBufAllocator();
+            return allocator instanceof MaxMessagesRecvByteBufAllocator
+                    ? ((MaxMessagesRecvByteBufAllocator) allocator).maxMessagesPerRead() : TunRing.MAX_READ_BATCH;
+        }
+
+        @Override
+        public void packetRead(ByteBuffer packet) {
+            RecvByteBufAllocator.ExtendedHandle handle = ringReadHandle;
+            ByteBuf buffer = handle.allocate(config().getAllocator());
+            int read = Math.min(packet.remaining(), buffer.writableBytes());
+            buffer.writeBytes(packet.limit(packet.position() + read));
+            handle.lastBytesRead(read);
+            handle.incMessagesRead(1);
+            counters.packetRead(read);
+            readPending = false;
+            pipeline().fireChannelRead(buffer);
+        }
+
+        @Override
+        public void readsComplete(boolean drained, ErrnoException failure) {
+            ringReadHandle.readComplete();
+            pipeline().fireChannelReadComplete();
+            if (failure != null) {
+                counters.readFailed(failure.errno());
+                pipeline().fireExceptionCaught(failure);
+                close(voidPromise());
+            } else if (!readPending && !config().isAutoRead()) {
+                clearReadInterest();
+            } else if (readInterest && port != null) {
+                if (drained) {
+                    port.pollReadable(true); // the queue was empty: wait for the next packet
+                } else {
+                    startRingReads(); // every read had a packet: more may be waiting
                 }
             }
         }
 
         @Override
-        public void written(int result) {
+        public void written(int bytes) {
+            ChannelOutboundBuffer in = completedWrite();
+            if (in != null) {
+                counters.packetWritten(bytes);
+                in.remove();
+                resumeRingWrites();
+            }
+        }
+
+        @Override
+        public void writeFailed(ErrnoException cause) {
+            ChannelOutboundBuffer in = completedWrite();
+            if (in != null && TunChannel.this.writeFailed(in, cause)) {
+                resumeRingWrites();
+            }
+        }
+
+        /** The outbound buffer with the oldest write in flight at its head; null if closed. */
+        private ChannelOutboundBuffer completedWrite() {
             ChannelOutboundBuffer in = outboundBuffer();
             Object packet = ringWriter.completeOldest();
             if (in == null || packet == null) {
-                return;
+                return null;
             }
             while (in.current() != null && in.current() != packet) {
                 in.remove(); // entries whose promise was cancelled before the flush: never queued
             }
-            if (in.current() == null) {
-                return;
-            }
-            if (result >= 0) {
-                counters.packetWritten(result);
-                in.remove();
-            } else if (!writeFailed(in, new ErrnoException("write", -result))) {
-                return;
-            }
+            return in.current() == null ? null : in;
+        }
+
+        private void resumeRingWrites() {
             if (ringWriter.waiting) {
                 ringWriter.waiting = false;
                 flushNow();

@@ -3,6 +3,7 @@ package org.tuntap.transport.linux;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -28,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -46,6 +49,58 @@ class TunChannelIoUringTest extends TunChannelNativeTest {
     IoHandlerFactory ioHandlerFactory() {
         assumeTrue(IoUring.isAvailable(), () -> "io_uring is unavailable here: " + IoUring.unavailabilityCause());
         return IoUringIoHandler.newFactory();
+    }
+
+    @Test
+    void aBurstIsReadInBatchesInOrder() throws Exception {
+        PacketCollector collector = new PacketCollector();
+        TunChannel channel = boundAndUp(collector, TunChannelConfig.DEFAULT_MAX_PACKET_SIZE);
+        try (DatagramSocket socket = socketOnLocal()) {
+            int count = 200; // more than a batch's 32 reads: several batches
+            for (int i = 0; i < count; i++) {
+                byte[] payload = ("burst " + i).getBytes();
+                socket.send(new DatagramPacket(payload, payload.length, InetAddress.getByAddress(PEER), 6000));
+            }
+            for (int i = 0; i < count; i++) {
+                byte[] packet = collector.nextUdpTo(6000, false);
+                assertNotNull(packet, "datagram " + i + " was not read");
+                assertEquals("burst " + i, new String(Ipv4Udp.udpPayload(packet)));
+            }
+            channel.eventLoop().submit(() -> { }).sync();
+            int batches = collector.readCompletes.get();
+            assertTrue(batches >= count / 32 && batches < count, "read completions for 200 datagrams: " + batches);
+            assertTrue(channel.counters().packetsRead() >= count);
+        } finally {
+            channel.close().sync();
+        }
+    }
+
+    @Test
+    void withAutoReadOffEachReadCallReadsOneBatch() throws Exception {
+        PacketCollector collector = new PacketCollector();
+        TunChannel channel = (TunChannel) bootstrap(collector).option(ChannelOption.AUTO_READ, false)
+                .bind(new TunAddress("ring%d")).sync().channel();
+        upWithAddress(channel);
+        try (DatagramSocket socket = socketOnLocal()) {
+            for (int i = 0; i < 5; i++) {
+                byte[] payload = ("asked " + i).getBytes();
+                socket.send(new DatagramPacket(payload, payload.length, InetAddress.getByAddress(PEER), 6001));
+            }
+            assertNull(collector.packets.poll(300, TimeUnit.MILLISECONDS), "read with auto-read off and no read()");
+            int received = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (received < 5 && System.nanoTime() < deadline) {
+                channel.read();
+                byte[] packet = collector.packets.poll(100, TimeUnit.MILLISECONDS);
+                if (packet != null && Ipv4Udp.version(packet) == 4 && Ipv4Udp.destinationPort(packet) == 6001) {
+                    assertEquals("asked " + received, new String(Ipv4Udp.udpPayload(packet)));
+                    received++;
+                }
+            }
+            assertEquals(5, received, "datagrams read by read() calls");
+        } finally {
+            channel.close().sync();
+        }
     }
 
     @Test
@@ -162,14 +217,22 @@ class TunChannelIoUringTest extends TunChannelNativeTest {
     }
 
     private TunChannel boundAndUp(int maxPacketSize) throws Exception {
-        TunChannel channel = (TunChannel) bootstrap(new PacketCollector())
+        return boundAndUp(new PacketCollector(), maxPacketSize);
+    }
+
+    private TunChannel boundAndUp(PacketCollector collector, int maxPacketSize) throws Exception {
+        TunChannel channel = (TunChannel) bootstrap(collector)
                 .option(TunChannelOption.MAX_PACKET_SIZE, maxPacketSize)
                 .bind(new TunAddress("ring%d")).sync().channel();
+        upWithAddress(channel);
+        return channel;
+    }
+
+    private static void upWithAddress(TunChannel channel) throws Exception {
         String name = channel.localAddress().name();
         LinuxInterfaces interfaces = LinuxTun.interfaces();
         interfaces.setIpv4Address(name, (Inet4Address) InetAddress.getByAddress(LOCAL), 24);
         interfaces.setUp(name, true);
-        return channel;
     }
 
     private static DatagramSocket socketOnLocal() throws Exception {

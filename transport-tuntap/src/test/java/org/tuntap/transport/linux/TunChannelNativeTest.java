@@ -38,6 +38,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -238,6 +239,7 @@ class TunChannelNativeTest {
     static final class PacketCollector extends ChannelInboundHandlerAdapter {
         final BlockingQueue<byte[]> packets = new LinkedBlockingQueue<>();
         final CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        final AtomicInteger readCompletes = new AtomicInteger();
 
         @Override
         public boolean isSharable() {
@@ -252,6 +254,11 @@ class TunChannelNativeTest {
             } finally {
                 packet.release();
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            readCompletes.incrementAndGet();
         }
 
         @Override
