@@ -8,7 +8,6 @@ import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelMetadata;
 import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
@@ -674,28 +673,15 @@ public final class TunChannel extends AbstractChannel {
 
         @Override
         public void packetRead(ByteBuffer packet) {
-            RecvByteBufAllocator.ExtendedHandle handle = ringReadHandle;
-            ByteBuf buffer = handle.allocate(config().getAllocator());
+            ByteBuf buffer = ringReadHandle.allocate(config().getAllocator());
             int read = Math.min(packet.remaining(), buffer.writableBytes());
             buffer.writeBytes(packet.limit(packet.position() + read));
-            handle.lastBytesRead(read);
-            handle.incMessagesRead(1);
-            counters.packetRead(read);
-            readPending = false;
-            pipeline().fireChannelRead(buffer);
+            fireRead(ringReadHandle, buffer, read);
         }
 
         @Override
         public void readsComplete(boolean drained, ErrnoException failure) {
-            ringReadHandle.readComplete();
-            pipeline().fireChannelReadComplete();
-            if (failure != null) {
-                counters.readFailed(failure.errno());
-                pipeline().fireExceptionCaught(failure);
-                close(voidPromise());
-            } else if (!readPending && !config().isAutoRead()) {
-                clearReadInterest();
-            } else if (readInterest && port != null) {
+            if (readBatchDone(ringReadHandle, failure) && port != null) {
                 if (drained) {
                     port.pollReadable(true); // the queue was empty: wait for the next packet
                 } else {
@@ -783,7 +769,6 @@ public final class TunChannel extends AbstractChannel {
 
         private void readReady() {
             ChannelConfig config = config();
-            ChannelPipeline pipeline = pipeline();
             ByteBufAllocator allocator = config.getAllocator();
             RecvByteBufAllocator.ExtendedHandle handle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
             handle.reset(config);
@@ -806,24 +791,44 @@ public final class TunChannel extends AbstractChannel {
                         }
                         throw t;
                     }
-                    handle.lastBytesRead(read);
-                    handle.incMessagesRead(1);
-                    counters.packetRead(read);
-                    readPending = false;
-                    pipeline.fireChannelRead(packet);
+                    fireRead(handle, packet, read);
                 } while (isActive() && handle.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER));
             } catch (Throwable t) {
                 failure = t;
-                counters.readFailed(t instanceof ErrnoException ? ((ErrnoException) t).errno() : 0);
+            }
+            readBatchDone(handle, failure);
+        }
+
+        /** One packet read: the allocator's handle and the counters learn of it, the pipeline gets it. */
+        private void fireRead(RecvByteBufAllocator.ExtendedHandle handle, ByteBuf packet, int read) {
+            handle.lastBytesRead(read);
+            handle.incMessagesRead(1);
+            counters.packetRead(read);
+            readPending = false;
+            pipeline().fireChannelRead(packet);
+        }
+
+        /**
+         * A batch of reads is over, epoll's or the ring's: one {@code channelReadComplete}, then a
+         * failure closes the channel, and with auto-read off the reading stops until
+         * {@code read()}. Returns whether the channel goes on reading.
+         */
+        private boolean readBatchDone(RecvByteBufAllocator.ExtendedHandle handle, Throwable failure) {
+            if (failure != null) {
+                counters.readFailed(failure instanceof ErrnoException ? ((ErrnoException) failure).errno() : 0);
             }
             handle.readComplete();
-            pipeline.fireChannelReadComplete();
+            pipeline().fireChannelReadComplete();
             if (failure != null) {
-                pipeline.fireExceptionCaught(failure);
+                pipeline().fireExceptionCaught(failure);
                 close(voidPromise());
-            } else if (!readPending && !config.isAutoRead()) {
-                clearReadInterest();
+                return false;
             }
+            if (!readPending && !config().isAutoRead()) {
+                clearReadInterest();
+                return false;
+            }
+            return readInterest;
         }
     }
 }
