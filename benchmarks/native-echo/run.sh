@@ -15,7 +15,12 @@
 #
 # netty-offload is the same pipeline with the transport's VNET_HDR and offloads: the echoes of
 # one read batch leave as one USO super-packet (one write for up to 64 datagrams; on TAP behind
-# one Ethernet header), which the kernel segments again. IMPLS="c netty-offload" runs a subset (c first: the ratios are to it).
+# one Ethernet header), which the kernel segments again.
+#
+# netty-uring and netty-raw-uring are netty and netty-raw on Netty's io_uring loop instead of
+# epoll (--io-uring): reads and writes queued in the ring, a batch of them per io_uring_enter,
+# where the epoll echoes and the C loop make one read and one write system call per packet.
+# IMPLS="c netty-uring" runs a subset (c first: the ratios are to it).
 #
 # Each run also reports the echo process's CPU time per echoed packet, user and system (from
 # /proc/PID/stat over the measured window, every thread of the process): where the time goes
@@ -68,8 +73,8 @@ fresh_device() {
   ip link set "$device" up
 }
 target=198.51.100.2
-impls="c netty-raw netty netty-offload"
-[ "$mode" = tap ] && impls="c netty netty-offload"
+impls="c netty-raw netty netty-raw-uring netty-uring netty-offload"
+[ "$mode" = tap ] && impls="c netty netty-uring netty-offload"
 impls=${IMPLS:-$impls}
 c_mac=02:00:00:00:00:02 # the C echo's MAC in TAP mode: whatever the kernel is told
 
