@@ -56,6 +56,8 @@ public final class FusedStack {
     private final int linkHeaderLength;
     /** The buffer being delivered inbound, while the top's fire is running; else null. */
     private ByteBuf delivering;
+    /** What the stack was found in; set by {@link #find}. */
+    private StackShape shape;
 
     private FusedStack(LayerHandler[] layers, ChannelHandlerContext bottomContext, ChannelHandlerContext topContext,
                        FusedWriteMerger merger) {
@@ -143,6 +145,7 @@ public final class FusedStack {
                 ? mergerBelow(pipeline, names, bottom) : null;
         FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)),
                 merger);
+        stack.shape = new StackShape(pipeline, names, top, layers);
         for (LayerHandler layer : layers) { // one instance for all: what the bottom reads, the top may write in place
             layer.stack = stack;
             layer.stackKnown = true;
@@ -171,6 +174,11 @@ public final class FusedStack {
     private static LayerHandler fusing(ChannelPipeline pipeline, List<String> names, int index) {
         ChannelHandler handler = pipeline.get(names.get(index));
         return handler instanceof LayerHandler layer && layer.fusedHeaderLength() >= 0 ? layer : null;
+    }
+
+    /** Whether {@code pipeline} still holds this stack as {@link #find} found it. */
+    boolean stillHolds(ChannelPipeline pipeline) {
+        return shape.holds(pipeline);
     }
 
     boolean isBottom(LayerHandler layer) {

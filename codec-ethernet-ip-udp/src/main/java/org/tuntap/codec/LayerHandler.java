@@ -59,21 +59,21 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
     /** The layered path: handle one inbound message (pass it on, or consume and release it). */
     protected abstract void read(ChannelHandlerContext ctx, Object msg) throws Exception;
 
-    /** Forgets the stack, so the next read batch looks the pipeline up again. */
+    /** Doubts the stack, so the next read batch checks it against the pipeline. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-        stackKnown = false; // the pipeline may have changed: look again at the next batch
+        stackKnown = false; // the pipeline may have changed: check at the next batch
         ctx.fireChannelReadComplete();
     }
 
-    /** Forgets the stack, so the next writes look the pipeline up again. */
+    /** Doubts the stack, so the next writes check it against the pipeline. */
     @Override
     public void flush(ChannelHandlerContext ctx) throws Exception {
         stackKnown = false;
         ctx.flush();
     }
 
-    /** Forgets the stack: the pipeline has changed. */
+    /** Doubts the stack: the pipeline has changed. */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         stackKnown = false;
@@ -86,10 +86,14 @@ public abstract class LayerHandler extends ChannelDuplexHandler {
         stack = null;
     }
 
-    /** The fused stack this handler is part of in {@code ctx}'s pipeline, or null. */
+    /**
+     * The fused stack this handler is part of in {@code ctx}'s pipeline, or null. Once per read
+     * batch and per flush it is checked against the pipeline, and found again if that changed.
+     */
     protected final FusedStack fusedStack(ChannelHandlerContext ctx) {
         if (!stackKnown) {
-            stack = FusedStack.find(ctx, this);
+            FusedStack known = stack;
+            stack = known != null && known.stillHolds(ctx.pipeline()) ? known : FusedStack.find(ctx, this);
             stackKnown = true;
         }
         return stack;

@@ -479,6 +479,27 @@ class FusedPathTest {
     }
 
     @Test
+    void aLayerReplacedUnderItsOwnNameTakesOverFromTheNextBatch() throws Exception {
+        // The old UDP layer checks no checksums, the new one does: a stale stack would let a
+        // corrupted datagram through the old layer's fused decode.
+        Side side = new Side(Link.TUN, true, ChecksumPolicy.NONE);
+        side.app.echo = false;
+        byte[] packet = ipPackets().get(2); // 64 bytes of UDP payload, checksummed
+        side.feed(packet);
+        assertEquals(1, side.app.seen.size(), "delivered before the replace");
+        UdpCodec old = (UdpCodec) side.layers.get(side.layers.size() - 1);
+        String name = side.channel.pipeline().context(old).name();
+        UdpCodec replacement = new UdpCodec(APP).setChecksumPolicy(ChecksumPolicy.BOTH);
+        side.channel.pipeline().replace(name, name, replacement); // same names, same order
+        byte[] badChecksum = packet.clone();
+        badChecksum[40] ^= 1;
+        side.feed(badChecksum);
+        assertEquals(List.of(), side.app.seen, "the corrupted datagram reached the application");
+        assertEquals(1, replacement.dropCounters().total(), "the new UDP layer checked the datagram");
+        assertFalse(side.channel.finish());
+    }
+
+    @Test
     void aHandlerAddedBetweenLayersSeesPacketsFromTheNextBatchOn() throws Exception {
         Side side = new Side(Link.TUN, true, ChecksumPolicy.BOTH);
         side.app.echo = false;
