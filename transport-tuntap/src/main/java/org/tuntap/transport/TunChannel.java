@@ -675,7 +675,14 @@ public final class TunChannel extends AbstractChannel {
         public void packetRead(ByteBuffer packet) {
             ByteBuf buffer = ringReadHandle.allocate(config().getAllocator());
             int read = Math.min(packet.remaining(), buffer.writableBytes());
-            buffer.writeBytes(packet.limit(packet.position() + read));
+            int writerIndex = buffer.writerIndex();
+            if (buffer.hasArray()) {
+                // Straight into the array: ByteBuf.writeBytes(ByteBuffer) makes a view of it per call.
+                packet.get(buffer.array(), buffer.arrayOffset() + writerIndex, read);
+                buffer.writerIndex(writerIndex + read);
+            } else {
+                buffer.writeBytes(packet.limit(packet.position() + read));
+            }
             fireRead(ringReadHandle, buffer, read);
         }
 
