@@ -96,8 +96,8 @@ public interface TunRing {
         void readsComplete(boolean drained, ErrnoException failure);
 
         /**
-         * A queued write completed: the bytes written, or the error. One call (of this or
-         * {@link #writeFailed}) per {@link WriteResult#QUEUED}, in the order they were queued.
+         * A queued write completed, {@code bytes} written. One call of this or
+         * {@link #writeFailed} per {@link WriteResult#QUEUED}, in the order they were queued.
          */
         void written(int bytes);
 
