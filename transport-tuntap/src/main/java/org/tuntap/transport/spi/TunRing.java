@@ -67,9 +67,6 @@ public interface TunRing {
         /** Copies {@code packet}'s readable bytes into a write slot and queues their write. */
         WriteResult write(ByteBuf packet);
 
-        /** Writes queued whose {@link Events#written} has not come yet. */
-        int writesInFlight();
-
         /**
          * Cancels what the port has in the kernel and reports nothing more; cancel the
          * registration right after. {@code whenIdle} (or null) runs on the loop once the last

@@ -138,8 +138,7 @@ final class IoUringTunPort implements IoUringIoHandle, TunRing.Port {
         return TunRing.WriteResult.QUEUED;
     }
 
-    @Override
-    public int writesInFlight() {
+    private int writesInFlight() {
         return freeWriteSlots.length - freeWrites;
     }
 
