@@ -56,12 +56,13 @@ public final class FusedStack {
     private final int linkHeaderLength;
     /** The buffer being delivered inbound, while the top's fire is running; else null. */
     private ByteBuf delivering;
-    /** What the stack was found in; set by {@link #find}. */
-    private StackShape shape;
+    /** What the stack was found in. */
+    private final StackShape shape;
 
     private FusedStack(LayerHandler[] layers, ChannelHandlerContext bottomContext, ChannelHandlerContext topContext,
-                       FusedWriteMerger merger) {
+                       FusedWriteMerger merger, StackShape shape) {
         this.layers = layers;
+        this.shape = shape;
         this.bottomContext = bottomContext;
         this.topContext = topContext;
         this.merger = merger;
@@ -144,8 +145,7 @@ public final class FusedStack {
         FusedWriteMerger merger = device == LayerHandler.Bytes.IP_PACKET || device == LayerHandler.Bytes.ETHERNET_FRAME
                 ? mergerBelow(pipeline, names, bottom) : null;
         FusedStack stack = new FusedStack(layers, pipeline.context(names.get(bottom)), pipeline.context(names.get(top)),
-                merger);
-        stack.shape = new StackShape(pipeline, names, top, layers);
+                merger, new StackShape(pipeline, names, top, layers));
         for (LayerHandler layer : layers) { // one instance for all: what the bottom reads, the top may write in place
             layer.stack = stack;
             layer.stackKnown = true;

@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * What a {@link FusedStack} was built from: the pipeline's handler names in order, the context of
  * every handler from the pipeline's first up to the stack's top (a {@code replace} keeps the
- * name but removes the context), and each layer's answers to the fusing hooks (an IPv4 header's
- * options change its length). The stack stands while all of these are as they were.
+ * name but removes the context), and each layer's answers to the fusing hooks (which the stack's
+ * layout was computed from). The stack stands while all of these are as they were.
  *
  * <p>Checking is one pass over the pipeline's names; finding the stack again looks every handler
  * up by name, which on a loop that turns every few packets (io_uring) took 8% of the echo's time.
