@@ -14,7 +14,6 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.MaxMessagesRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
 import io.netty.util.concurrent.Future;
@@ -661,14 +660,7 @@ public final class TunChannel extends AbstractChannel {
         private void startRingReads() {
             ringReadHandle = (RecvByteBufAllocator.ExtendedHandle) recvBufAllocHandle();
             ringReadHandle.reset(config());
-            port.read(Math.min(readBudget(), TunRing.MAX_READ_BATCH));
-        }
-
-        /** The read budget: Netty's maxMessagesPerRead (fixed by TunChannelConfig's allocator). */
-        private int readBudget() {
-            RecvByteBufAllocator allocator = config().getRecvByteBufAllocator();
-            return allocator instanceof MaxMessagesRecvByteBufAllocator
-                    ? ((MaxMessagesRecvByteBufAllocator) allocator).maxMessagesPerRead() : TunRing.MAX_READ_BATCH;
+            port.read(Math.min(config.getReadBudget(), TunRing.MAX_READ_BATCH));
         }
 
         @Override
