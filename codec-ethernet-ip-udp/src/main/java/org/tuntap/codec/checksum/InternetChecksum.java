@@ -18,7 +18,8 @@ import java.nio.ByteOrder;
  * even offset of the checksummed data; only the last region may have an odd length (its last
  * byte is the high byte of a word padded with zero).
  *
- * <p>Speed: the sum reads 8 bytes per step and adds the two 32-bit halves into 64-bit
+ * <p>Speed: the sum reads 8 bytes per step, in the machine's byte order (the sum is swapped once
+ * at the end, not each read), and adds the two 32-bit halves into 64-bit
  * accumulators, so no carry handling is needed inside the loop (folding 32-bit words gives the
  * same result as summing 16-bit words, since 2^16 = 1 modulo 0xFFFF). Heap buffers are read
  * from their array, direct buffers from their memory address (after one bounds check for the
@@ -31,15 +32,16 @@ import java.nio.ByteOrder;
  */
 public final class InternetChecksum {
 
-    private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
+    private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     /**
      * The shortest region read through a direct buffer's NIO view when Netty has no Unsafe: the
      * view is created once per buffer use (a pooled buffer drops it when recycled), an allocation
      * that only pays for itself over a long region; shorter ones take the ByteBuf accessors.
      */
     static final int NIO_MIN_LENGTH = 512;
-    /** Big-endian whatever order the view was left in. */
-    private static final VarHandle NIO_LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    /** The machine's order whatever order the view was left in. */
+    private static final VarHandle NIO_LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final long LOW32 = 0xFFFF_FFFFL;
 
     private InternetChecksum() {
@@ -173,6 +175,7 @@ public final class InternetChecksum {
             s += (w >>> 32) + (w & LOW32);
             i += 8;
         }
+        s = nativeToBigEndianWords(s);
         for (; i <= end - 2; i += 2) {
             s += ((a[i] & 0xFF) << 8) | (a[i + 1] & 0xFF);
         }
@@ -188,17 +191,18 @@ public final class InternetChecksum {
         long s0 = 0;
         long s1 = 0;
         for (; a <= end - 16; a += 16) {
-            long w0 = bigEndianLong(a);
-            long w1 = bigEndianLong(a + 8);
+            long w0 = PlatformDependent.getLong(a);
+            long w1 = PlatformDependent.getLong(a + 8);
             s0 += (w0 >>> 32) + (w0 & LOW32);
             s1 += (w1 >>> 32) + (w1 & LOW32);
         }
         long s = s0 + s1;
         if (a <= end - 8) {
-            long w = bigEndianLong(a);
+            long w = PlatformDependent.getLong(a);
             s += (w >>> 32) + (w & LOW32);
             a += 8;
         }
+        s = nativeToBigEndianWords(s);
         for (; a <= end - 2; a += 2) {
             s += ((PlatformDependent.getByte(a) & 0xFF) << 8) | (PlatformDependent.getByte(a + 1) & 0xFF);
         }
@@ -225,6 +229,7 @@ public final class InternetChecksum {
             s += (w >>> 32) + (w & LOW32);
             i += 8;
         }
+        s = nativeToBigEndianWords(s);
         for (; i <= end - 2; i += 2) {
             s += ((b.get(i) & 0xFF) << 8) | (b.get(i + 1) & 0xFF);
         }
@@ -234,9 +239,17 @@ public final class InternetChecksum {
         return s;
     }
 
-    private static long bigEndianLong(long address) {
-        long w = PlatformDependent.getLong(address);
-        return PlatformDependent.BIG_ENDIAN_NATIVE_ORDER ? w : Long.reverseBytes(w);
+    /**
+     * The bulk loops read longs in the machine's own order (no byte swap per read); a sum of
+     * little-endian words, folded, is the byte-swap of the big-endian words' folded sum
+     * (RFC 1071 section 2(B)), so one swap at the end puts it in the order the rest is added in.
+     */
+    private static long nativeToBigEndianWords(long nativeSum) {
+        if (NATIVE_BIG_ENDIAN) {
+            return nativeSum;
+        }
+        int folded = fold(nativeSum);
+        return ((folded & 0xFF) << 8) | (folded >>> 8);
     }
 
     /** The one check that guards the unchecked reads: released buffer or region out of bounds. */
