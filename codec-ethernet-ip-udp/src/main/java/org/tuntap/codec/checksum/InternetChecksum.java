@@ -240,16 +240,13 @@ public final class InternetChecksum {
     }
 
     /**
-     * The bulk loops read longs in the machine's own order (no byte swap per read); a sum of
-     * little-endian words, folded, is the byte-swap of the big-endian words' folded sum
-     * (RFC 1071 section 2(B)), so one swap at the end puts it in the order the rest is added in.
+     * The bulk loops read longs in the machine's own order (no byte swap per read). Swapping a
+     * 16-bit word's bytes is multiplying it by 256 modulo 0xFFFF (a*256 + b times 256 is
+     * a*65536 + b*256, and 65536 = 1), so a sum of little-endian words times 256 is the sum of
+     * the same words big-endian, modulo 0xFFFF, which is all a partial sum is taken at.
      */
     private static long nativeToBigEndianWords(long nativeSum) {
-        if (NATIVE_BIG_ENDIAN) {
-            return nativeSum;
-        }
-        int folded = fold(nativeSum);
-        return ((folded & 0xFF) << 8) | (folded >>> 8);
+        return NATIVE_BIG_ENDIAN ? nativeSum : reduce(nativeSum) << 8;
     }
 
     /** The one check that guards the unchecked reads: released buffer or region out of bounds. */
