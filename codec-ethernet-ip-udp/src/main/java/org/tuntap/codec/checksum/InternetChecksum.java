@@ -18,9 +18,9 @@ import java.nio.ByteOrder;
  * even offset of the checksummed data; only the last region may have an odd length (its last
  * byte is the high byte of a word padded with zero).
  *
- * <p>Speed: the sum reads 8 bytes per step, in the machine's byte order (the sum is swapped once
- * at the end, not each read), and adds the two 32-bit halves into 64-bit
- * accumulators, so no carry handling is needed inside the loop (folding 32-bit words gives the
+ * <p>Speed: the sum reads 8 bytes per step, in the machine's byte order (the sum is turned into
+ * big-endian words once, at the end, not at each read; see {@code nativeToBigEndianWords}), and
+ * adds the two 32-bit halves into 64-bit accumulators, so no carry handling is needed inside the loop (folding 32-bit words gives the
  * same result as summing 16-bit words, since 2^16 = 1 modulo 0xFFFF). Heap buffers are read
  * from their array, direct buffers from their memory address (after one bounds check for the
  * whole region, as Netty's own unsafe buffers do); both without allocating (an NIO view would
