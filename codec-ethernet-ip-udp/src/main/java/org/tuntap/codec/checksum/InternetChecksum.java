@@ -32,7 +32,6 @@ import java.nio.ByteOrder;
  */
 public final class InternetChecksum {
 
-    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
     private static final VarHandle ARRAY_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     /**
      * The shortest region read through a direct buffer's NIO view when Netty has no Unsafe: the
@@ -246,7 +245,7 @@ public final class InternetChecksum {
      * the same words big-endian, modulo 0xFFFF, which is all a partial sum is taken at.
      */
     private static long nativeToBigEndianWords(long nativeSum) {
-        return NATIVE_BIG_ENDIAN ? nativeSum : reduce(nativeSum) << 8;
+        return PlatformDependent.BIG_ENDIAN_NATIVE_ORDER ? nativeSum : reduce(nativeSum) << 8;
     }
 
     /** The one check that guards the unchecked reads: released buffer or region out of bounds. */
