@@ -81,6 +81,9 @@ final class KernelTcpPeer {
 
     /** Connects {@code client} (bound to the kernel's address) to the peer, answering its SYN through {@code channel}. */
     void accept(TunChannel channel, Socket client) throws Exception {
+        // Closed with a reset: a FIN nobody answers once the channel is gone would be retransmitted
+        // for seconds, into whichever later test's device has these addresses.
+        client.setSoLinger(true, 0);
         CompletableFuture<Void> connected = CompletableFuture.runAsync(() -> {
             try {
                 client.connect(new InetSocketAddress(APP, PORT), 10_000);

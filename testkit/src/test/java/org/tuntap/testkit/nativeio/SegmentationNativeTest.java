@@ -186,6 +186,9 @@ class SegmentationNativeTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (true) {
             Socket socket = new Socket();
+            // Closed with a reset: a FIN nobody answers once the channel is gone would be
+            // retransmitted for seconds, into whichever later test's device has these addresses.
+            socket.setSoLinger(true, 0);
             try {
                 socket.bind(new InetSocketAddress(local, 0));
                 return socket;

@@ -84,6 +84,9 @@ class OffloadNativeTest {
         sent[0] = 'a';
         sent[sent.length - 1] = 'z';
         try (Socket client = new Socket()) {
+            // Closed with a reset: a FIN nobody answers once the channel is gone would be
+            // retransmitted for seconds, into whichever later test's device has these addresses.
+            client.setSoLinger(true, 0);
             configure(channel.localAddress().name());
             client.bind(new InetSocketAddress(InetAddress.getByAddress(LOCAL), 0));
             Thread sender = new Thread(() -> talk(client, received, sent.length), "tcp-client");
